@@ -1,0 +1,160 @@
+"""Design rules (the ``constraints:`` block) and checking a design against them.
+
+A rule on a parameter is an exact value (``stride: 2``) or bounds
+(``{min, max, odd, even, in}``); ``count`` bounds how many layers of a type
+there are; ``before_flatten`` and ``output`` pin shapes.
+"""
+from __future__ import annotations
+
+from pathlib import Path as FsPath
+from typing import Annotated, Optional, Union
+
+from pydantic import Field, create_model
+
+from ..diagnostics import Diagnostic, did_you_mean, path_text
+from ..specbase import PositiveInt, Strict
+from .layers import BY_TYPE, Layer
+from .shapes import ShapeReport, layer_names
+
+Scalar = Union[bool, int, float, str]
+
+
+class Bounds(Strict):
+    min: Optional[float] = None
+    max: Optional[float] = None
+    odd: Optional[bool] = None
+    even: Optional[bool] = None
+    in_: Optional[list[Scalar]] = Field(None, alias="in")
+
+    def broken_by(self, v) -> str | None:
+        """The text of the first bound ``v`` breaks, or None."""
+        if self.in_ is not None and v not in self.in_:
+            return f"in {self.in_}"
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            return None if self.in_ is not None else "a number"
+        if self.min is not None and v < self.min:
+            return f"min {self.min:g}"
+        if self.max is not None and v > self.max:
+            return f"max {self.max:g}"
+        if self.odd and v % 2 != 1:
+            return "odd"
+        if self.odd is False and v % 2 == 1:
+            return "not odd"
+        if self.even and v % 2 != 0:
+            return "even"
+        return None
+
+    def allows(self, v) -> bool:
+        return self.broken_by(v) is None
+
+
+Rule = Union[Bounds, Scalar, list[Scalar]]
+LayerRules = dict[str, Rule]
+Shape3 = Annotated[list[PositiveInt], Field(min_length=1, max_length=3)]
+
+Constraints = create_model(
+    "Constraints",
+    __base__=Strict,
+    before_flatten=(Optional[Shape3], Field(None, description="H, W, C entering the first flatten")),
+    output=(Optional[Shape3], Field(None, description="shape of the network's output")),
+    max_params=(Optional[PositiveInt], None),
+    **{t: (Optional[LayerRules], Field(None, description=f"rules for {t} layers; 'count' bounds their number"))
+       for t in BY_TYPE},
+)
+
+
+def _components(v):
+    return list(v) if isinstance(v, (tuple, list)) else [v]
+
+
+def rule_text(rule) -> str:
+    if isinstance(rule, Bounds):
+        parts = [f"{k} {v:g}" for k, v in (("min", rule.min), ("max", rule.max)) if v is not None]
+        parts += [name for name in ("odd", "even") if getattr(rule, name)]
+        parts += [f"in {rule.in_}"] if rule.in_ is not None else []
+        return ", ".join(parts)
+    return f"= {rule}"
+
+
+def breaks(rule, value) -> bool:
+    """True when the (resolved) value breaks the rule; pairs must satisfy it on both axes."""
+    if isinstance(rule, Bounds):
+        return any(rule.broken_by(c) for c in _components(value))
+    if isinstance(rule, list) and isinstance(value, (tuple, list)):
+        return list(value) != list(rule)
+    return any(c != rule for c in _components(value))
+
+
+def count_breaks(rule, n: int) -> bool:
+    return not (rule.allows(n) if isinstance(rule, Bounds) else n == rule)
+
+
+def _shape(shape) -> str:
+    return " x ".join(map(str, shape))
+
+
+def check_rules(rules, layers: list[Layer], report: ShapeReport, rules_path=("constraints",)) -> list[Diagnostic]:
+    """Every broken rule as its own diagnostic: at the layer, or at the rule for counts."""
+    out: list[Diagnostic] = []
+    names = layer_names(layers)
+    for type_name in BY_TYPE:
+        block = getattr(rules, type_name)
+        if not block:
+            continue
+        allowed = set(BY_TYPE[type_name].model_fields) - {"type", "name"}
+        mine = [(i, layer) for i, layer in enumerate(layers) if layer.type == type_name]
+        for param, rule in block.items():
+            rpath = rules_path + (type_name, param)
+            if param == "count":
+                if count_breaks(rule, len(mine)):
+                    out.append(Diagnostic("rule-count", f"{len(mine)} {type_name} layer(s) break the rule "
+                                          f"'count {rule_text(rule)}'", rpath))
+                continue
+            if param not in allowed:
+                out.append(Diagnostic("unknown-rule", f"{type_name} has no parameter '{param}'", rpath,
+                                      hint=did_you_mean(param, allowed) or f"parameters: {', '.join(sorted(allowed))}"))
+                continue
+            for i, layer in mine:
+                value = layer.resolved()[param]
+                if breaks(rule, value):
+                    where = ("layers", i, param) if param in layer.model_fields_set else ("layers", i)
+                    shown = "x".join(map(str, value)) if isinstance(value, tuple) else value
+                    out.append(Diagnostic("rule-param", f"{names[i]}: {param} {shown} breaks the rule "
+                                          f"'{param} {rule_text(rule)}' ({path_text(rpath)})", where))
+    if rules.before_flatten is not None:
+        idx = next((i for i, layer in enumerate(layers) if layer.type == "flatten"), None)
+        got = report.before("flatten")
+        if idx is None:
+            out.append(Diagnostic("rule-shape", "the rule before_flatten needs a flatten layer, and there is none",
+                                  rules_path + ("before_flatten",)))
+        elif report.complete and tuple(got) != tuple(rules.before_flatten):
+            out.append(Diagnostic("rule-shape", f"before flatten the shape is {_shape(got)}, but the rule asks for "
+                                  f"{_shape(rules.before_flatten)}", ("layers", idx)))
+    if rules.output is not None and report.complete and tuple(report.output) != tuple(rules.output):
+        out.append(Diagnostic("rule-shape", f"the output is {_shape(report.output)}, but the rule asks for "
+                              f"{_shape(rules.output)}", ("layers", len(layers) - 1)))
+    if rules.max_params is not None and report.complete and report.params > rules.max_params:
+        out.append(Diagnostic("rule-params", f"{report.params:,} parameters, more than the rule's max_params "
+                              f"{rules.max_params:,}", rules_path + ("max_params",)))
+    return out
+
+
+def load_rules_file(ref: str, spec_file: str):
+    """Rules kept in their own YAML file (the mapping itself, or under 'constraints:')."""
+    from ..loader import load_file
+    from ..diagnostics import SpecError
+    from pydantic import ValidationError
+
+    path = FsPath(spec_file).parent / ref
+    try:
+        doc = load_file(path)
+    except SpecError as exc:
+        return None, [Diagnostic("rules-file", f"rules file {ref}: {exc.diagnostics[0].format(str(path))}",
+                                 ("constraints",))]
+    data = doc.data.get("constraints", doc.data)
+    try:
+        return Constraints.model_validate(data), []
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        return None, [Diagnostic("rules-file", f"rules file {ref}: {path_text(tuple(first['loc']))}: {first['msg']}",
+                                 ("constraints",))]

@@ -1,0 +1,74 @@
+"""``kind: cnn``: an input shape, a layer list, optional design rules and training."""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Annotated, Literal, Optional, Union
+
+from pydantic import Field
+
+from ..diagnostics import Diagnostic
+from ..specbase import PositiveInt, SpecBase
+from ..training.config import TrainConfig
+from .layers import AnyLayer
+from .rules import Constraints, check_rules, load_rules_file
+from .shapes import ShapeReport, infer, layer_names
+
+
+class CnnSpec(SpecBase):
+    kind: Literal["cnn"]
+    input: Annotated[list[PositiveInt], Field(min_length=1, max_length=3,
+                                              description="[H, W, C] for images, or [N] for flat inputs")]
+    layers: Annotated[list[AnyLayer], Field(min_length=1)]
+    constraints: Union[Constraints, str, None] = Field(
+        None, description="design rules, or the path of a YAML file holding them (relative to this spec)")
+    train: Optional[TrainConfig] = None
+
+    @property
+    def input_shape(self) -> tuple:
+        return tuple(self.input)
+
+    def shapes(self) -> ShapeReport:
+        return infer(self.input_shape, self.layers)
+
+    @cached_property
+    def _rules(self):
+        if isinstance(self.constraints, str):
+            return load_rules_file(self.constraints, self.file)
+        return self.constraints, []
+
+    def rules(self):
+        """The design rules (loading a referenced rules file), or None."""
+        return self._rules[0]
+
+    def check(self) -> list[Diagnostic]:
+        out: list[Diagnostic] = []
+        if len(self.input) == 2:
+            out.append(Diagnostic("bad-input", "input is [H, W, C] or [N], not two numbers", ("input",),
+                                  hint="add the channel count, e.g. [28, 28, 1]"))
+            return out
+        names = layer_names(self.layers)
+        seen: dict[str, int] = {}
+        for i, name in enumerate(names):
+            if name in seen:
+                out.append(Diagnostic("duplicate-name", f"layer name '{name}' is used twice (first by layer "
+                                      f"{seen[name] + 1})", ("layers", i, "name")))
+            seen.setdefault(name, i)
+        report = self.shapes()
+        out += report.diagnostics
+        rules, problems = self._rules
+        out += problems
+        if rules is not None:
+            out += check_rules(rules, self.layers, report)
+        return out
+
+    def lower(self):
+        """One IR node per layer, chained after an input node."""
+        from ..ir import Edge, Graph, Node
+
+        nodes = [Node("input", "input", attrs={"shape": self.input_shape}, path=("input",))]
+        report = self.shapes()
+        for i, (layer, name) in enumerate(zip(self.layers, layer_names(self.layers))):
+            info = report.layers[i] if i < len(report.layers) else None
+            nodes.append(Node(name, layer.type, (Edge(nodes[-1].id),), {"layer": layer, "info": info},
+                              ("layers", i)))
+        return Graph(self.title, "cnn", nodes, [nodes[-1].id])

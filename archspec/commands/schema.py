@@ -1,0 +1,22 @@
+"""archspec schema: the JSON Schema of the spec format, for editors."""
+from __future__ import annotations
+
+import json
+
+
+def register(sub):
+    p = sub.add_parser("schema", help="print the JSON Schema of spec files")
+    p.add_argument("-o", "--output", help="write to this file instead of stdout")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..schema import json_schema
+
+    text = json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
+    if args.output:
+        with open(args.output, "w") as fh:
+            fh.write(text)
+    else:
+        print(text, end="")
+    return 0

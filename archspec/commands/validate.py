@@ -1,0 +1,41 @@
+"""archspec validate PATH...: every problem of every file, located."""
+from __future__ import annotations
+
+import sys
+
+from . import add_format
+
+
+def register(sub):
+    p = sub.add_parser("validate", help="check specs against the format, shapes and design rules")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="spec files or folders of them")
+    add_format(p, ["text", "json"], "text")
+    p.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..diagnostics import reports_json
+    from ..validation import check_file, spec_files
+
+    files = spec_files(args.paths)
+    missing = [str(f) for f in files if not f.exists()]
+    if missing:
+        print(f"archspec validate: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    if not files:
+        print("archspec validate: no .yaml files found", file=sys.stderr)
+        return 2
+    reports = [check_file(f) for f in files]
+    if args.format == "json":
+        print(reports_json(reports))
+    else:
+        for r in reports:
+            if r.diagnostics:
+                print(r.text())
+            elif not args.quiet:
+                print(f"{r.file}: ok")
+        bad = sum(not r.valid for r in reports)
+        if not args.quiet or bad:
+            print(f"{len(reports) - bad} valid, {bad} invalid", file=sys.stderr)
+    return 1 if any(not r.valid for r in reports) else 0

@@ -1,0 +1,98 @@
+"""Located diagnostics: the one error type every front and back end reports.
+
+A diagnostic is created with a *spec path* (keys and list indices, e.g.
+``("layers", 3, "stride")``) and, for text values such as equations, an optional
+character offset inside that value. ``SourceMap.place`` turns the path into the
+file's line and column, so checkers never deal with YAML positions themselves.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Sequence
+
+Path = tuple  # tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    message: str
+    path: Path = ()
+    offset: int | None = None  # character offset inside a string value
+    line: int = 0  # 1-based; 0 until placed
+    column: int = 0
+    severity: str = "error"
+    hint: str | None = None
+
+    def at(self, line: int, column: int) -> "Diagnostic":
+        return replace(self, line=line, column=column)
+
+    def format(self, file: str = "<spec>") -> str:
+        text = f"{file}:{self.line}:{self.column}: {self.severity}[{self.code}]: {self.message}"
+        if self.hint:
+            text += f"\n    hint: {self.hint}"
+        return text
+
+    def to_json(self) -> dict:
+        out = {"line": self.line, "column": self.column, "code": self.code,
+               "severity": self.severity, "message": self.message}
+        if self.hint:
+            out["hint"] = self.hint
+        return out
+
+
+class SpecError(Exception):
+    """Raised with every diagnostic of one file; never a bare traceback."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic], file: str = "<spec>"):
+        self.diagnostics = list(diagnostics)
+        self.file = file
+        super().__init__(format_all(self.diagnostics, file))
+
+
+def format_all(diagnostics: Iterable[Diagnostic], file: str = "<spec>") -> str:
+    return "\n".join(d.format(file) for d in diagnostics)
+
+
+def errors(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    return [d for d in diagnostics if d.severity == "error"]
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """A 'did you mean' hint for a typo, or None when nothing is close."""
+    match = difflib.get_close_matches(str(word), sorted(map(str, choices)), n=1, cutoff=0.6)
+    return f"did you mean '{match[0]}'?" if match else None
+
+
+def path_text(path: Path) -> str:
+    """('layers', 3, 'stride') -> 'layers[3].stride' for messages."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "<document>"
+
+
+@dataclass
+class Report:
+    """Outcome of checking one file: the parsed spec (if any) and diagnostics."""
+
+    file: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    spec: object | None = None
+
+    @property
+    def valid(self) -> bool:
+        return not errors(self.diagnostics)
+
+    def to_json(self) -> dict:
+        return {"path": self.file, "valid": self.valid,
+                "diagnostics": [d.to_json() for d in self.diagnostics]}
+
+    def text(self) -> str:
+        return format_all(self.diagnostics, self.file)
+
+
+def reports_json(reports: Sequence[Report]) -> str:
+    return json.dumps({"files": [r.to_json() for r in reports]}, indent=2)

@@ -1,0 +1,35 @@
+"""The table of spec kinds and, per kind, which function does what.
+
+Values are ``module:attribute`` strings imported on use, so ``validate`` pulls
+in only the pydantic model of the kinds it meets (never torch or graphviz).
+"""
+from __future__ import annotations
+
+import importlib
+
+KINDS: dict[str, dict[str, str]] = {
+    "cnn": {
+        "model": "archspec.cnn.spec:CnnSpec",
+    },
+    "equations": {},
+    "feature_map": {},
+}
+
+
+def resolve(dotted: str):
+    module, _, attr = dotted.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def capability(kind: str, what: str):
+    """The function that does ``what`` (explain, check, render, build) for ``kind``, or None."""
+    dotted = KINDS.get(kind, {}).get(what)
+    return resolve(dotted) if dotted else None
+
+
+def model_for(kind: str):
+    return resolve(KINDS[kind]["model"])
+
+
+def available_kinds() -> list[str]:
+    return [k for k, v in KINDS.items() if "model" in v]

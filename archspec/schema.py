@@ -1,0 +1,17 @@
+"""JSON Schema of every spec kind, generated from the pydantic models."""
+from __future__ import annotations
+
+from typing import Annotated, Union
+
+from pydantic import Field, TypeAdapter
+
+from .kinds import available_kinds, model_for
+
+
+def json_schema() -> dict:
+    models = tuple(model_for(k) for k in available_kinds())
+    spec = Annotated[Union[models], Field(discriminator="kind")] if len(models) > 1 else models[0]
+    schema = TypeAdapter(spec).json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "archspec spec (version 1)"
+    return schema

@@ -1,0 +1,53 @@
+"""Presenting tables as plain text or Markdown (computing lives elsewhere)."""
+from __future__ import annotations
+
+from .cnn.shapes import ShapeReport
+
+
+def table(headers: list[str], rows: list[list], fmt: str = "text", right: set[int] = frozenset()) -> str:
+    """Columns padded to width; ``right`` holds indices of right-aligned (numeric) columns."""
+    cells = [[str(c) for c in headers]] + [[str(c) for c in row] for row in rows]
+    if fmt == "markdown":
+        esc = [[c.replace("|", "\\|") for c in row] for row in cells]
+        rule = ["---:" if i in right else "---" for i in range(len(headers))]
+        return "\n".join("| " + " | ".join(row) + " |" for row in [esc[0], rule] + esc[1:])
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+
+    def line(row):
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+
+    sep = "  ".join("-" * w for w in widths)
+    return "\n".join([line(cells[0]), sep] + [line(r) for r in cells[1:]])
+
+
+def dims(shape) -> str:
+    return " x ".join(map(str, shape))
+
+
+def formula_text(formulas) -> str:
+    """'H: f' and 'W: f' merge into 'H, W: f' when the arithmetic is the same."""
+    if len(formulas) == 2 and formulas[0][3:] == formulas[1][3:]:
+        return "H, W: " + formulas[0][3:]
+    return "; ".join(formulas)
+
+
+def human(n: float) -> str:
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(n) >= size:
+            return f"{n / size:.2f}{unit}"
+    return str(n)
+
+
+def shapes_table(report: ShapeReport, fmt: str = "text", title: str | None = None) -> str:
+    headers = ["#", "layer", "type", "settings", "input", "output", "params", "MACs", "arithmetic"]
+    rows = [["", "input", "", "", "", dims(report.input), "", "", ""]]
+    rows += [[x.index, x.name, x.type, x.settings, dims(x.input), dims(x.output), f"{x.params:,}", f"{x.macs:,}",
+              formula_text(x.formulas)] for x in report.layers]
+    rows.append(["", "total", "", "", "", "", f"{report.params:,}", f"{report.macs:,}", ""])
+    out = table(headers, rows, fmt, right={0, 6, 7})
+    foot = (f"params {report.params:,} ({human(report.params * 4)}B as float32), MACs {report.macs:,} "
+            f"({human(report.macs)}), activations {human(report.memory)}B per sample")
+    if not report.complete:
+        foot += "\nshape inference stopped at a layer that cannot take its input (see the diagnostics)"
+    head = f"## {title}\n\n" if title and fmt == "markdown" else (f"{title}\n" if title else "")
+    return head + out + "\n\n" + foot

@@ -1,0 +1,1 @@
+"""Training, evaluation and prediction (needs the [train] extra: torch and friends)."""

@@ -1,0 +1,167 @@
+"""File -> located diagnostics: load, pick the kind, run pydantic, run semantic checks."""
+from __future__ import annotations
+
+import typing
+from pathlib import Path as FsPath
+
+from pydantic import BaseModel, ValidationError
+
+from .diagnostics import Diagnostic, Report, SpecError, did_you_mean, path_text
+from .kinds import KINDS, available_kinds, model_for
+from .loader import Document, load_file, load_text
+
+
+def _data_path(data, loc: tuple) -> tuple:
+    """Drop pydantic's union tags from an error location by walking the real data."""
+    path, cur = [], data
+    for i, part in enumerate(loc):
+        if isinstance(cur, dict) and part in cur:
+            path.append(part)
+            cur = cur[part]
+        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+            path.append(part)
+            cur = cur[part]
+        elif isinstance(cur, dict) and i < len(loc) - 1:
+            continue  # a tag such as 'conv2d' or 'function-after[...]'
+        else:
+            path.append(part)
+            cur = None
+    return tuple(path)
+
+
+def _unwrap(tp):
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        else:
+            return tp
+
+
+def _union_members(tp) -> list:
+    tp = _unwrap(tp)
+    if typing.get_origin(tp) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        return [_unwrap(a) for a in typing.get_args(tp)]
+    return [tp]
+
+
+def _model_at(model: type, loc: tuple):
+    """The pydantic model class that owns the last key of ``loc`` (for typo hints)."""
+    tp = model
+    for part in loc[:-1]:
+        members = _union_members(tp)
+        models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
+        tagged = [m for m in models if "type" in m.model_fields and part in typing.get_args(m.model_fields["type"].annotation)]
+        if tagged:
+            tp = tagged[0]
+            continue
+        nxt = None
+        for m in members:
+            if isinstance(m, type) and issubclass(m, BaseModel) and part in m.model_fields:
+                nxt = m.model_fields[part].annotation
+            elif typing.get_origin(m) is list and isinstance(part, int):
+                nxt = typing.get_args(m)[0]
+            elif typing.get_origin(m) is dict and not isinstance(part, int):
+                nxt = typing.get_args(m)[1]
+            if nxt is not None:
+                break
+        if nxt is None:
+            return None
+        tp = nxt
+    models = [m for m in _union_members(tp) if isinstance(m, type) and issubclass(m, BaseModel)]
+    return models[0] if len(models) == 1 else None
+
+
+def pydantic_diagnostics(exc: ValidationError, data: dict, model: type) -> list[Diagnostic]:
+    out, seen = [], set()
+    for err in exc.errors():
+        loc, kind = tuple(err["loc"]), err["type"]
+        path = _data_path(data, loc)
+        field = path[-1] if path else None
+        received = err.get("input")
+        if kind == "extra_forbidden":
+            owner = _model_at(model, loc)
+            choices = [f for f in owner.model_fields] if owner else []
+            where = path_text(path[:-1])
+            diag = Diagnostic("unknown-key", f"unknown key '{field}' in {where}", path,
+                              hint=did_you_mean(field, choices) or (f"allowed keys: {', '.join(choices)}" if choices else None))
+        elif kind in ("union_tag_invalid", "union_tag_not_found"):
+            tags = [t.strip().strip("'") for t in str(err.get("ctx", {}).get("expected_tags", "")).split(",") if t.strip()]
+            if kind == "union_tag_not_found":
+                diag = Diagnostic("missing-type", f"{path_text(path)} has no 'type'", path,
+                                  hint=f"add one of: {', '.join(tags)}")
+            else:
+                tag = err.get("ctx", {}).get("tag")
+                path = path + ("type",)
+                diag = Diagnostic("unknown-type", f"unknown layer type '{tag}'", path,
+                                  hint=did_you_mean(tag, tags) or f"known types: {', '.join(tags)}")
+        elif kind == "missing":
+            diag = Diagnostic("missing-key", f"missing required key '{field}' in {path_text(path[:-1])}", path[:-1])
+        else:
+            shown = received if not isinstance(received, (dict, list)) else type(received).__name__
+            diag = Diagnostic("bad-value", f"{err['msg'][0].lower()}{err['msg'][1:]}. Received: {path_text(path)}={shown!r}", path)
+        key = (diag.code, diag.path)
+        if key not in seen:  # a union reports each failed member; one line is enough
+            seen.add(key)
+            out.append(diag)
+    return out
+
+
+def parse_document(doc: Document):
+    """Document -> (spec or None, diagnostics). Every problem of the file at once."""
+    data = doc.data
+    kind = data.get("kind")
+    if kind not in available_kinds():
+        if kind is None:
+            diag = Diagnostic("missing-kind", "spec has no 'kind'", (), hint=f"add 'kind:' with one of: {', '.join(KINDS)}")
+        else:
+            diag = Diagnostic("unknown-kind", f"unknown kind {kind!r}", ("kind",),
+                              hint=did_you_mean(kind, KINDS) or f"known kinds: {', '.join(available_kinds())}")
+        return None, [doc.source.place(diag)]
+    model = model_for(kind)
+    try:
+        spec = model.model_validate(data, context={"file": doc.file})
+    except ValidationError as exc:
+        diags = pydantic_diagnostics(exc, data, model)
+        return None, [doc.source.place(d, prefer_key=d.code == "unknown-key") for d in diags]
+    spec._file = doc.file
+    return spec, [doc.source.place(d) for d in spec.check()]
+
+
+def check_text(text: str, file: str = "<spec>") -> Report:
+    try:
+        doc = load_text(text, file)
+    except SpecError as exc:
+        return Report(file, exc.diagnostics)
+    spec, diags = parse_document(doc)
+    return Report(file, diags, spec)
+
+
+def check_file(path) -> Report:
+    file = str(path)
+    try:
+        doc = load_file(path)
+    except SpecError as exc:
+        return Report(file, exc.diagnostics)
+    spec, diags = parse_document(doc)
+    return Report(file, diags, spec)
+
+
+def load(source) -> object:
+    """A validated spec from a path (or YAML text containing a newline); raises SpecError."""
+    is_text = isinstance(source, str) and "\n" in source
+    report = check_text(source) if is_text else check_file(source)
+    if not report.valid:
+        raise SpecError(report.diagnostics, report.file)
+    return report.spec
+
+
+def spec_files(paths) -> list[FsPath]:
+    """Expand folders to their *.yaml / *.yml files, sorted; files pass through."""
+    out = []
+    for p in map(FsPath, paths):
+        if p.is_dir():
+            out += sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml") and q.is_file())
+        else:
+            out.append(p)
+    return out
