@@ -12,7 +12,7 @@ import sys
 
 from .diagnostics import SpecError
 
-COMMANDS = ("validate", "shapes", "schema")
+COMMANDS = ("validate", "shapes", "explain", "check", "schema")
 
 
 def parser() -> argparse.ArgumentParser:

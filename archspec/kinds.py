@@ -7,9 +7,16 @@ from __future__ import annotations
 
 import importlib
 
+# capability -> signature:
+#   model:   the pydantic spec class
+#   explain: (spec, format="markdown", **options) -> str
+#   answers: (spec, rtol) -> list[archspec.answers.AnswerResult]
+#   render:  (spec, **options) -> graphviz.Digraph
+#   build:   (spec) -> torch.nn.Module
 KINDS: dict[str, dict[str, str]] = {
     "cnn": {
         "model": "archspec.cnn.spec:CnnSpec",
+        "explain": "archspec.cnn.explain:explain",
     },
     "equations": {},
     "feature_map": {},

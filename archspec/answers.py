@@ -1,0 +1,46 @@
+"""Grading hand-computed answers: compare given numbers with archspec's own."""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+from .tables import table
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    key: str  # e.g. 'gradients.w1' or 'output[0][1]'
+    given: float
+    expected: float | None  # None: archspec computes no such quantity
+    rtol: float
+    path: tuple = ()  # where the answer sits in the spec
+
+    @property
+    def rel_error(self) -> float:
+        if self.expected is None:
+            return math.inf
+        scale = max(abs(self.expected), 1e-12)
+        return abs(self.given - self.expected) / scale
+
+    @property
+    def ok(self) -> bool:
+        if self.expected is None:
+            return False
+        return math.isclose(self.given, self.expected, rel_tol=self.rtol, abs_tol=self.rtol * 1e-3)
+
+    def to_json(self) -> dict:
+        return {"key": self.key, "given": self.given, "expected": self.expected, "correct": self.ok,
+                "rel_error": None if self.expected is None else self.rel_error}
+
+
+def format_results(results: list[AnswerResult], fmt: str = "text", file: str = "<spec>") -> str:
+    if fmt == "json":
+        return json.dumps({"path": file, "correct": sum(r.ok for r in results), "wrong": sum(not r.ok for r in results),
+                           "answers": [r.to_json() for r in results]}, indent=2)
+    rows = [[r.key, f"{r.given:g}", "-" if r.expected is None else f"{r.expected:.6g}",
+             "-" if r.expected is None else f"{r.rel_error:.2e}",
+             "correct" if r.ok else ("unknown key" if r.expected is None else "WRONG")] for r in results]
+    wrong = sum(not r.ok for r in results)
+    summary = f"{len(results) - wrong} correct, {wrong} wrong (rtol {results[0].rtol:g})" if results else "no answers given"
+    return table(["answer", "given", "expected", "rel. error", "verdict"], rows, fmt, right={1, 2, 3}) + "\n\n" + summary

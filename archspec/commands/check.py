@@ -1,0 +1,33 @@
+"""archspec check SPEC: grade the hand-computed numbers in the spec's ``answers:`` block."""
+from __future__ import annotations
+
+import sys
+
+from . import add_format, load_or_report
+
+
+def register(sub):
+    p = sub.add_parser("check", help="compare the spec's answers: block with archspec's own results")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("--rtol", type=float, default=1e-3, help="relative tolerance (default 1e-3)")
+    add_format(p, ["text", "markdown", "json"], "text")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..answers import format_results
+    from ..kinds import capability
+
+    spec = load_or_report(args.spec)
+    if spec is None:
+        return 1
+    grade = capability(spec.kind, "answers")
+    if grade is None:
+        print(f"archspec check: kind '{spec.kind}' has no answers to check", file=sys.stderr)
+        return 2
+    if getattr(spec, "answers", None) is None:
+        print(f"archspec check: {args.spec} has no 'answers:' block", file=sys.stderr)
+        return 2
+    results = grade(spec, args.rtol)
+    print(format_results(results, args.format, args.spec))
+    return 0 if all(r.ok for r in results) else 1
