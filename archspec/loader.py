@@ -156,7 +156,7 @@ class _Builder:
         mark = node.start_mark
         quoted = isinstance(node, yaml.ScalarNode) and node.style in ("'", '"')
         self.source.values.setdefault(path, (mark.line + 1, mark.column + 1, quoted))
-        if node.tag not in _STD_TAGS and node.tag != "?" and not node.tag.startswith("tag:yaml.org,2002:"):
+        if node.tag not in _STD_TAGS:
             self.problems.append(Diagnostic("unknown-tag", f"YAML tag '{node.tag}' is not allowed in a spec",
                                             line=mark.line + 1, column=mark.column + 1,
                                             hint="remove the tag; specs hold plain values only"))
@@ -206,7 +206,12 @@ def load_text(text: str, file: str = "<spec>") -> Document:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        msg = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        msg = str(exc.problem or "")
+        if exc.context and exc.context_mark:
+            cm = exc.context_mark
+            msg = f"{exc.context} (opened at line {cm.line + 1}, column {cm.column + 1}): {msg}"
+        if "nesting depth" in msg:  # libyaml's own cap fires before ours on very deep flow nesting
+            raise SpecError([_fail("too-deep", f"nesting deeper than {MAX_DEPTH} levels", line, col)], file) from None
         raise SpecError([_fail("yaml-syntax", f"invalid YAML: {msg}", line, col)], file) from None
     except yaml.YAMLError as exc:
         raise SpecError([_fail("yaml-syntax", f"invalid YAML: {exc}")], file) from None
@@ -220,7 +225,7 @@ def load_text(text: str, file: str = "<spec>") -> Document:
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"the value {data!r}"
         raise SpecError([_fail("not-a-mapping", f"a spec is a mapping of keys to values, but this file holds {kind}",
-                               hint="start with 'kind: cnn' (or equations, feature_map)")], file)
+                               node.start_mark.line + 1, node.start_mark.column + 1, hint="start with 'kind: cnn' (or equations, feature_map)")], file)
     return Document(data, source, file, text)
 
 

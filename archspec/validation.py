@@ -45,10 +45,10 @@ def _union_members(tp) -> list:
     return [tp]
 
 
-def _model_at(model: type, loc: tuple):
-    """The pydantic model class that owns the last key of ``loc`` (for typo hints)."""
+def _type_at(model: type, loc: tuple):
+    """The annotation of the value at ``loc`` (pydantic union tags followed), or None."""
     tp = model
-    for part in loc[:-1]:
+    for part in loc:
         members = _union_members(tp)
         models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
         tagged = [m for m in models if "type" in m.model_fields and part in typing.get_args(m.model_fields["type"].annotation)]
@@ -68,8 +68,20 @@ def _model_at(model: type, loc: tuple):
         if nxt is None:
             return None
         tp = nxt
-    models = [m for m in _union_members(tp) if isinstance(m, type) and issubclass(m, BaseModel)]
+    return tp
+
+
+def _model_at(model: type, loc: tuple):
+    """The pydantic model class that owns the last key of ``loc`` (for typo hints)."""
+    models = [m for m in _union_members(_type_at(model, loc[:-1])) if isinstance(m, type) and issubclass(m, BaseModel)]
     return models[0] if len(models) == 1 else None
+
+
+def _tags(model: type, loc: tuple) -> list[str]:
+    """The 'type' values a tagged union at ``loc`` accepts."""
+    members = _union_members(_type_at(model, loc))
+    return [t for m in members if isinstance(m, type) and issubclass(m, BaseModel) and "type" in m.model_fields
+            for t in typing.get_args(m.model_fields["type"].annotation)]
 
 
 def pydantic_diagnostics(exc: ValidationError, data: dict, model: type) -> list[Diagnostic]:
@@ -86,7 +98,7 @@ def pydantic_diagnostics(exc: ValidationError, data: dict, model: type) -> list[
             diag = Diagnostic("unknown-key", f"unknown key '{field}' in {where}", path,
                               hint=did_you_mean(field, choices) or (f"allowed keys: {', '.join(choices)}" if choices else None))
         elif kind in ("union_tag_invalid", "union_tag_not_found"):
-            tags = [t.strip().strip("'") for t in str(err.get("ctx", {}).get("expected_tags", "")).split(",") if t.strip()]
+            tags = _tags(model, loc)
             if kind == "union_tag_not_found":
                 diag = Diagnostic("missing-type", f"{path_text(path)} has no 'type'", path,
                                   hint=f"add one of: {', '.join(tags)}")
@@ -99,7 +111,9 @@ def pydantic_diagnostics(exc: ValidationError, data: dict, model: type) -> list[
             diag = Diagnostic("missing-key", f"missing required key '{field}' in {path_text(path[:-1])}", path[:-1])
         else:
             shown = received if not isinstance(received, (dict, list)) else type(received).__name__
-            diag = Diagnostic("bad-value", f"{err['msg'][0].lower()}{err['msg'][1:]}. Received: {path_text(path)}={shown!r}", path)
+            msg = err["msg"]
+            msg = f"{field} {msg[6:]}" if msg.startswith("Input ") and isinstance(field, str) else msg
+            diag = Diagnostic("bad-value", f"{msg}. Received: {path_text(path)}={shown!r}", path)
         key = (diag.code, diag.path)
         if key not in seen:  # a union reports each failed member; one line is enough
             seen.add(key)

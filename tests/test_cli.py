@@ -1,0 +1,83 @@
+"""The command line: exit codes, formats, JSON shapes, schema, light imports."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+Q5 = ROOT / "specs/seed/q5-architecture.yaml"
+Q6 = ROOT / "specs/seed/q6-design.yaml"
+
+
+def test_validate_json_shape(cli):
+    r = cli("validate", "--format", "json", Q6, ROOT / "specs/invalid/unknown-key.yaml")
+    assert r.code == 1
+    files = json.loads(r.out)["files"]
+    assert [f["valid"] for f in files] == [True, False]
+    d = files[1]["diagnostics"][0]
+    assert set(d) >= {"line", "column", "code", "severity", "message"} and d["code"] == "unknown-key"
+
+
+def test_usage_errors_exit_2(cli, tmp_path):
+    assert cli("validate", tmp_path / "missing.yaml").code == 2
+    assert cli("validate", tmp_path).code == 2  # folder without specs
+    assert cli("nonsense").code == 2
+
+
+def test_shapes_json(cli):
+    r = cli("shapes", "--format", "json", Q6)
+    assert r.code == 0
+    doc = json.loads(r.out)
+    first = doc["layers"][0]
+    assert set(first) >= {"index", "name", "type", "input", "output", "params", "macs"}
+    assert first["input"] == [224, 224, 3] and first["output"] == [112, 112, 64]
+    assert doc["layers"][-2]["output"] == [12544] and doc["layers"][-1]["output"] == [5]
+    assert doc["params"] == sum(l["params"] for l in doc["layers"])
+
+
+def test_shapes_text_shows_arithmetic(cli):
+    r = cli("shapes", Q5)
+    assert "floor((106 - 2 + 2*0) / 2) + 1 = 53" in r.out
+    assert "5,307,210" in r.out
+
+
+def test_shapes_markdown(cli):
+    r = cli("shapes", "--format", "markdown", Q6)
+    assert r.out.splitlines()[2].startswith("| # | layer |")
+
+
+def test_shapes_of_invalid_spec_reports(cli):
+    r = cli("shapes", ROOT / "specs/invalid/kernel-too-large.yaml")
+    assert r.code == 1 and "kernel-too-large" in r.err
+
+
+def test_schema_is_json_schema_with_every_layer(cli, tmp_path):
+    r = cli("schema")
+    schema = json.loads(r.out)
+    text = json.dumps(schema)
+    for t in ("conv2d", "maxpool2d", "linear", "flatten", "before_flatten"):
+        assert f'"{t}"' in text
+    assert "prefixItems" not in text  # the YAML language server ignores tuple schemas
+
+
+def test_committed_schema_is_current(cli):
+    r = cli("schema")
+    assert (ROOT / "schema/archspec.schema.json").read_text() == r.out, "run: archspec schema -o schema/archspec.schema.json"
+
+
+def test_validate_does_not_import_heavy_modules():
+    code = ("import sys; from archspec.cli import main; rc = main(['validate', '-q', %r]); "
+            "heavy = [m for m in ('torch', 'sympy', 'graphviz', 'numpy', 'matplotlib') if m in sys.modules]; "
+            "print(heavy); sys.exit(rc)") % str(ROOT / "specs")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert p.stdout.strip().splitlines()[-1] == "[]", p.stdout + p.stderr
+
+
+def test_python_api():
+    import archspec
+
+    spec = archspec.load(str(Q6))
+    assert archspec.shapes(spec).output == (5,)
+    assert archspec.check_file(Q6).valid

@@ -1,0 +1,99 @@
+"""Hostile and surprising YAML: clean located diagnostics, never a traceback."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from archspec.validation import check_text, load
+
+GOOD = "kind: cnn\ninput: [8, 8, 1]\nlayers:\n  - {type: conv2d, out_channels: 4, kernel_size: 3%s}\n  - {type: flatten}\n"
+
+
+def codes(text):
+    return [(d.code, d.line, d.column) for d in check_text(text).diagnostics]
+
+
+def test_duplicate_key_is_located():
+    text = GOOD % ", stride: 1, stride: 2"
+    assert ("duplicate-key", 4, text.splitlines()[3].rindex("stride") + 1) in codes(text)
+
+
+def test_wrong_type_names_field_and_value():
+    diags = check_text(GOOD % ", stride: two").diagnostics
+    assert diags[0].code == "bad-value" and "stride" in diags[0].message and "'two'" in diags[0].message
+    line4 = (GOOD % ", stride: two").splitlines()[3]
+    assert (diags[0].line, diags[0].column) == (4, line4.index("two") + 1)
+
+
+@pytest.mark.parametrize("bad", ["out_channels: 0", "out_channels: -3"])
+def test_zero_or_negative_sizes(bad):
+    text = GOOD.replace("out_channels: 4", bad) % ""
+    assert [d.code for d in check_text(text).diagnostics] == ["bad-value"]
+
+
+def test_typo_gets_did_you_mean():
+    d = check_text(GOOD % ", paddin: 1").diagnostics[0]
+    col = (GOOD % ", paddin: 1").splitlines()[3].index("paddin") + 1
+    assert d.code == "unknown-key" and d.hint == "did you mean 'padding'?" and (d.line, d.column) == (4, col)
+
+
+def test_all_problems_reported_at_once():
+    text = GOOD.replace("kernel_size: 3", "kernel_size: 3, strde: 1, dilaton: 2") % ""
+    assert [d.code for d in check_text(text).diagnostics] == ["unknown-key", "unknown-key"]
+
+
+def test_yaml11_surprises_work_as_meant():
+    spec = load(GOOD % ", bias: no" + "name: no\ntrain: {optimizer: {lr: 1e-3}, epochs: 010}\n")
+    assert spec.layers[0].bias is False  # 'no' means false for a bool field...
+    assert spec.name == "no"  # ...and stays the word 'no' for a string field
+    assert spec.train.optimizer.lr == 0.001  # YAML 1.1 would keep '1e-3' a string
+    assert spec.train.epochs == 10  # not octal 8
+
+
+def test_alias_bomb_refused_before_expansion():
+    bomb = "kind: cnn\na: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
+        f"{n}: &{n} [{', '.join(['*' + p] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi"))
+    d = check_text(bomb).diagnostics
+    assert d[0].code == "alias-bomb" and d[0].line >= 3
+
+
+def test_small_aliases_are_fine():
+    text = ("kind: cnn\ninput: [8, 8, 1]\nlayers:\n  - &c {type: conv2d, out_channels: 4, kernel_size: 3}\n"
+            "  - *c\n  - {<<: *c, stride: 2}\n  - {type: flatten}\n")
+    spec = load(text)
+    assert [l.name for l in spec.layers[:3]] == [None] * 3 and spec.layers[2].stride == 2
+
+
+def test_very_deep_nesting_is_refused_not_crashing():
+    text = "kind: cnn\ninput: " + "[" * 30000 + "]" * 30000 + "\n"
+    assert codes(text)[0][0] == "too-deep"
+
+
+@pytest.mark.parametrize("text,code", [
+    ("", "empty"), ("# only a comment\n", "empty"), ("[1, 2]\n", "not-a-mapping"), ("42\n", "not-a-mapping"),
+    ("kind: cnn\n---\nkind: cnn\n", "multiple-documents"), ("kind: [unclosed\n", "yaml-syntax"),
+    ("kind: !!python/object/apply:os.system ['echo hi']\n", "unknown-tag"), ("kind: cnn\ninput: {a: 1\n", "yaml-syntax"),
+])
+def test_broken_documents(text, code):
+    assert codes(text)[0][0] == code
+
+
+def test_big_and_binary_files(tmp_path, cli):
+    big = tmp_path / "big.yaml"
+    big.write_text("kind: cnn\n" + "# padding\n" * 1_100_000)
+    binary = tmp_path / "junk.yaml"
+    binary.write_bytes(bytes(range(256)) * 40)
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes("name: caf\xe9\n".encode("latin-1"))
+    for path, code in ((big, "file-too-large"), (binary, "not-text"), (latin, "not-text")):
+        r = cli("validate", path)
+        assert r.code == 1 and f"error[{code}]" in r.out and "Traceback" not in r.out + r.err
+
+
+def test_cli_never_tracebacks_on_garbage(tmp_path):
+    junk = tmp_path / "junk.yaml"
+    junk.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    p = subprocess.run([sys.executable, "-m", "archspec", "validate", str(junk)], capture_output=True, text=True)
+    assert p.returncode == 1 and "Traceback" not in p.stderr and "not-text" in p.stdout
