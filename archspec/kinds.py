@@ -18,6 +18,7 @@ KINDS: dict[str, dict[str, str]] = {
         "model": "archspec.cnn.spec:CnnSpec",
         "explain": "archspec.cnn.explain:explain",
     },
+    "rules": {"model": "archspec.cnn.spec:RulesSpec"},
     "equations": {},
     "feature_map": {},
 }

@@ -67,7 +67,7 @@ class Layer(Strict):
 
     def resolved(self) -> dict:
         """Parameter values after defaults (pairs as (h, w)), for design rules."""
-        return {k: (pair(v) if k in ("kernel_size", "stride", "padding", "dilation") and not isinstance(v, str) else v)
+        return {k: (pair(v) if k in ("kernel_size", "stride", "padding", "dilation") and isinstance(v, (int, list)) else v)
                 for k, v in self.model_dump().items() if k not in ("type", "name")}
 
     def settings(self) -> str:

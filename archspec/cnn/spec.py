@@ -72,3 +72,12 @@ class CnnSpec(SpecBase):
             nodes.append(Node(name, layer.type, (Edge(nodes[-1].id),), {"layer": layer, "info": info},
                               ("layers", i)))
         return Graph(self.title, "cnn", nodes, [nodes[-1].id])
+
+
+class RulesSpec(SpecBase):
+    """``kind: rules``: design rules in a file of their own, referenced by students' specs
+    as ``constraints: path/to/rules.yaml``."""
+
+    kind: Literal["rules"]
+    input: Optional[Annotated[list[PositiveInt], Field(min_length=1, max_length=3)]] = None
+    constraints: Constraints

@@ -1,0 +1,63 @@
+"""Design rules: bounds, counts, shape checkpoints, rules kept in their own file."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from archspec.validation import check_file, check_text
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = """kind: cnn
+input: [32, 32, 3]
+layers:
+  - {type: conv2d, out_channels: 16, kernel_size: %s, stride: %s, padding: 1}
+  - {type: maxpool2d, kernel_size: 2}
+  - {type: flatten}
+  - {type: linear, out_features: 10}
+constraints:
+%s
+"""
+
+
+def codes(k, s, rules):
+    return [(d.code, d.line) for d in check_text(BASE % (k, s, rules)).diagnostics]
+
+
+@pytest.mark.parametrize("k,s,rules,expected", [
+    (3, 1, "  conv2d: {kernel_size: {odd: true}}", []),
+    (4, 1, "  conv2d: {kernel_size: {odd: true}}", [("rule-param", 4)]),
+    (4, 1, "  conv2d: {kernel_size: {even: true}}", []),
+    (5, 1, "  conv2d: {kernel_size: {max: 3}}", [("rule-param", 4)]),
+    (3, 1, "  conv2d: {kernel_size: {in: [3, 5]}}", []),
+    ("[3, 1]", 1, "  conv2d: {kernel_size: {in: [3, 5]}}", [("rule-param", 4)]),  # both axes must obey
+    (3, 2, "  conv2d: {stride: 1}", [("rule-param", 4)]),
+    (3, 1, "  maxpool2d: {stride: 2}", []),  # stride defaults to kernel_size, as in PyTorch
+    (3, 1, "  conv2d: {count: 2}", [("rule-count", 9)]),
+    (3, 1, "  maxpool2d: {count: {min: 1, max: 2}}", []),
+    (3, 1, "  before_flatten: [16, 16, 16]", []),
+    (3, 2, "  before_flatten: [16, 16, 16]", [("rule-shape", 6)]),
+    (3, 1, "  output: [10]", []),
+    (3, 1, "  output: [5]", [("rule-shape", 7)]),
+])
+def test_rule_semantics(k, s, rules, expected):
+    assert codes(k, s, rules) == expected
+
+
+def test_each_broken_rule_is_its_own_diagnostic():
+    got = codes(4, 3, "  conv2d: {count: 2, kernel_size: {odd: true}, stride: {max: 2}}\n  before_flatten: [1, 1, 1]")
+    assert sorted(c for c, _ in got) == ["rule-count", "rule-param", "rule-param", "rule-shape"]
+
+
+def test_rules_in_their_own_file(tmp_path):
+    (tmp_path / "rules.yaml").write_text("kind: rules\nconstraints:\n  conv2d: {kernel_size: {max: 3}}\n")
+    spec = tmp_path / "student.yaml"
+    spec.write_text((BASE % (5, 1, "")).replace("constraints:\n", "constraints: rules.yaml\n"))
+    report = check_file(spec)
+    assert [(d.code, d.line) for d in report.diagnostics] == [("rule-param", 4)]
+    assert "rule 'kernel_size max 3'" in report.diagnostics[0].message
+
+
+def test_shared_rules_example_validates():
+    assert check_file(ROOT / "specs/examples/q6-student.yaml").valid
+    assert check_file(ROOT / "specs/rules/q6-rules.yaml").valid
