@@ -12,7 +12,7 @@ import sys
 
 from .diagnostics import SpecError
 
-COMMANDS = ("validate", "shapes", "explain", "check", "schema")
+COMMANDS = ("validate", "shapes", "explain", "check", "schema", "compile")
 
 
 def parser() -> argparse.ArgumentParser:

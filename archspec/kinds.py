@@ -17,6 +17,7 @@ KINDS: dict[str, dict[str, str]] = {
     "cnn": {
         "model": "archspec.cnn.spec:CnnSpec",
         "explain": "archspec.cnn.explain:explain",
+        "build": "archspec.build.torch_cnn:build",
     },
     "rules": {"model": "archspec.cnn.spec:RulesSpec"},
     "equations": {},

@@ -3,29 +3,51 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..specbase import PositiveInt, Strict
 
 Fraction = Annotated[float, Field(ge=0, lt=1)]
 
 
-class Digits(Strict):
+class Augment(Strict):
+    """Light, label-preserving augmentation applied to training batches only."""
+
+    hflip: bool = Field(False, description="flip half of the training images left-right")
+    vflip: bool = Field(False, description="flip half of the training images upside down")
+
+
+class _Source(Strict):
+    """What every data set shares: how it is split, normalised and augmented."""
+
+    val_fraction: Fraction = Field(0.1, description="share of each class held out for validation "
+                                   "(early stopping, curves); 0 turns validation off")
+    test_fraction: Fraction = Field(0.2, description="share of each class held out for the final test report")
+    normalize: Literal["standard", "unit"] = Field(
+        "standard", description="standard: (x/255 - mean) / std per channel, from the training split; unit: x/255")
+    augment: Augment = Augment()
+
+    @model_validator(mode="after")
+    def _fractions(self):
+        if self.val_fraction + self.test_fraction >= 1:
+            raise ValueError(f"val_fraction + test_fraction must leave images to train on; received "
+                             f"{self.val_fraction} + {self.test_fraction} = {self.val_fraction + self.test_fraction:g}")
+        return self
+
+
+class Digits(_Source):
+    """The 1,797 8x8 handwritten digits bundled with scikit-learn (offline)."""
+
     type: Literal["digits"]
 
 
-class Augment(Strict):
-    hflip: bool = False
-    vflip: bool = False
+class ImageFolder(_Source):
+    """One sub-folder per class; ``train/``, ``test/`` (and ``val/``) sub-folders are used as given."""
 
-
-class ImageFolder(Strict):
     type: Literal["image_folder"]
-    path: Optional[str] = Field(None, description="folder of class sub-folders; relative to the spec file")
-    val_fraction: Fraction = 0.1
-    test_fraction: Fraction = 0.2
+    path: Optional[str] = Field(None, description="folder of class sub-folders; relative to the spec file "
+                                "(`archspec train --data DIR` sets it from the command line)")
     interpolation: Literal["nearest", "bilinear", "bicubic", "lanczos"] = "bilinear"
-    augment: Augment = Augment()
 
 
 Dataset = Annotated[Union[Digits, ImageFolder], Field(discriminator="type")]
@@ -33,20 +55,35 @@ Dataset = Annotated[Union[Digits, ImageFolder], Field(discriminator="type")]
 
 class Optimizer(Strict):
     type: Literal["sgd", "adam", "adamw"] = "adam"
-    lr: Annotated[float, Field(gt=0)] = 1e-3
+    lr: Annotated[float, Field(gt=0, description="learning rate")] = 1e-3
     weight_decay: Annotated[float, Field(ge=0)] = 0.0
-    momentum: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    momentum: Annotated[float, Field(ge=0, lt=1, description="sgd only")] = 0.0
+    nesterov: bool = Field(False, description="sgd only; needs momentum > 0")
+
+    @model_validator(mode="after")
+    def _sgd_only(self):
+        if self.type != "sgd" and (self.momentum or self.nesterov):
+            raise ValueError(f"momentum and nesterov apply to sgd only; {self.type} keeps its own moving averages")
+        if self.nesterov and not self.momentum:
+            raise ValueError("nesterov needs momentum > 0, e.g. momentum: 0.9")
+        return self
 
 
 class Schedule(Strict):
+    """Learning rate per epoch: step (times gamma every step_size epochs) or cosine (to min_lr at the last epoch)."""
+
     type: Literal["step", "cosine"]
-    step_size: PositiveInt = 10
-    gamma: Annotated[float, Field(gt=0, le=1)] = 0.1
+    step_size: PositiveInt = Field(10, description="step: epochs between decays")
+    gamma: Annotated[float, Field(gt=0, le=1, description="step: factor per decay")] = 0.1
+    min_lr: Annotated[float, Field(ge=0, description="cosine: final learning rate")] = 0.0
 
 
 class EarlyStopping(Strict):
+    """Stop when validation loss has not improved by min_delta for patience epochs."""
+
     patience: PositiveInt = 3
     min_delta: Annotated[float, Field(ge=0)] = 0.0
+    restore_best: bool = Field(True, description="keep the weights of the best validation epoch")
 
 
 class TrainConfig(Strict):
@@ -55,6 +92,10 @@ class TrainConfig(Strict):
     batch_size: PositiveInt = 64
     optimizer: Optimizer = Optimizer()
     schedule: Optional[Schedule] = None
-    loss: Literal["cross_entropy", "mse"] = "cross_entropy"
+    loss: Literal["cross_entropy", "mse"] = Field(
+        "cross_entropy", description="cross_entropy on logits; mse against one-hot targets")
     early_stopping: Optional[EarlyStopping] = None
     seed: int = 0
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto: cuda when available")
+    threads: Optional[PositiveInt] = Field(None, description="CPU threads for torch (default: torch's choice)")
+    channels_last: bool = Field(False, description="NHWC memory layout for conv layers (faster on some CPUs/GPUs)")

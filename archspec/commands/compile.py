@@ -1,0 +1,86 @@
+"""archspec compile SPEC: the torch module, its torchinfo summary, PyTorch source and ONNX."""
+from __future__ import annotations
+
+import sys
+
+from . import load_or_report
+
+
+def register(sub):
+    p = sub.add_parser("compile", help="build the torch module: print it with a torchinfo summary, "
+                       "write PyTorch source (--code) or ONNX (--onnx)")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("--code", metavar="FILE", help="write readable, standalone PyTorch source ('-' for stdout)")
+    p.add_argument("--onnx", metavar="FILE", help="export the model to ONNX (dynamic batch size)")
+    p.add_argument("--quiet", "-q", action="store_true", help="do not print the module and summary")
+    p.set_defaults(func=run)
+
+
+def example_input(spec, batch: int = 1):
+    """A zero batch in PyTorch's layout: N x C x H x W for image specs, N x features for flat ones."""
+    import torch
+
+    from ..build.cnn_table import torch_dims
+
+    return torch.zeros(batch, *torch_dims(spec.input_shape))
+
+
+def summary(model, spec) -> str:
+    from ..cli import need
+
+    torchinfo = need("torchinfo")
+    stats = torchinfo.summary(model, input_data=example_input(spec), verbose=0, device="cpu",
+                              col_names=("output_size", "num_params", "mult_adds"), row_settings=("var_names",))
+    return str(stats)
+
+
+def export_onnx(model, spec, path: str) -> None:
+    """ONNX with input 'image' and output 'logits', batch axis dynamic; checked by onnx.checker."""
+    import importlib.util
+    import warnings
+
+    import torch
+
+    from ..cli import need
+
+    onnx = need("onnx")
+    model.eval()
+    dynamo = importlib.util.find_spec("onnxscript") is not None  # the new exporter needs onnxscript
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the legacy exporter's deprecation notice
+        kwargs = (dict(dynamic_shapes=({0: torch.export.Dim("batch")},)) if dynamo else
+                  dict(dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}}))
+        torch.onnx.export(model, (example_input(spec, 2),), path, input_names=["image"], output_names=["logits"],
+                          dynamo=dynamo, **kwargs)
+    onnx.checker.check_model(onnx.load(path))
+
+
+def run(args) -> int:
+    from ..build import build
+
+    spec = load_or_report(args.spec)
+    if spec is None:
+        return 1
+    if args.code and spec.kind != "cnn":
+        print(f"archspec compile: --code writes source for kind cnn; '{spec.kind}' has no generator", file=sys.stderr)
+        return 2
+    model = build(spec)
+    if not args.quiet:
+        print(model)
+        print()
+        print(summary(model, spec) if hasattr(spec, "input_shape") else "(no torchinfo summary: the spec has "
+              "no fixed input shape)")
+    if args.code:
+        from ..build.codegen import generate
+
+        text = generate(spec)
+        if args.code == "-":
+            print(text, end="")
+        else:
+            with open(args.code, "w") as fh:
+                fh.write(text)
+            print(f"wrote {args.code}", file=sys.stderr)
+    if args.onnx:
+        export_onnx(model, spec, args.onnx)
+        print(f"wrote {args.onnx}", file=sys.stderr)
+    return 0
