@@ -21,7 +21,12 @@ KINDS: dict[str, dict[str, str]] = {
     },
     "rules": {"model": "archspec.cnn.spec:RulesSpec"},
     "equations": {},
-    "feature_map": {},
+    "feature_map": {
+        "model": "archspec.featuremap.spec:FeatureMapSpec",
+        "explain": "archspec.featuremap.explain:explain",
+        "answers": "archspec.featuremap.answers:grade",
+        "render": "archspec.featuremap.render:render",
+    },
 }
 
 

@@ -1,0 +1,191 @@
+"""Exact convolution and pooling with PyTorch's semantics, one Fraction at a time.
+
+Computing only (worked text lives in ``explain``). Window geometry per axis:
+output o reads input rows ``o*s - pad_lo + i*d`` for i < k (negative or past the
+end: padding). Output sizes come from ``archspec.cnn.layers.window``, so the
+formula text is the one the CNN shape tables show.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from ..cnn.layers import ShapeError, window
+from ..diagnostics import Diagnostic
+from .maps import Map, number, size
+from .spec import AvgPool, Conv, MaxPool
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One axis (H or W) of a sliding window."""
+
+    size: int  # input length
+    k: int
+    s: int
+    lo: int  # padding before / after
+    hi: int
+    d: int  # dilation
+    out: int
+    formula: str  # 'floor((5 - 3 + 2*0) / 1) + 1 = 3'
+
+    def taps(self, o: int) -> list[int]:
+        """Input positions read by output o (may lie in the padding)."""
+        return [o * self.s - self.lo + i * self.d for i in range(self.k)]
+
+    def padded(self, p: int) -> bool:
+        """Inside the padded input (ceil_mode windows may run past it)."""
+        return -self.lo <= p < self.size + self.hi
+
+    def real(self, p: int) -> bool:
+        return 0 <= p < self.size
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Geometry of one step: its input size (C, H, W), axes and output size."""
+
+    in_size: tuple
+    axes: tuple  # (Axis H, Axis W)
+    out_size: tuple
+
+
+def _axes(op, c: int, h: int, w: int) -> tuple[Axis, Axis]:
+    """PyTorch's checks and output sizes; raises ShapeError naming the field to point at."""
+    (kh, kw), (sh, sw), (dh, dw) = op.kernel_hw(), op.strides(), op.dilations()
+    (pt, pb), (pl, pr) = op.pads()
+    if isinstance(op, Conv) and op.padding == "same" and (sh, sw) != (1, 1):
+        raise ShapeError("same-padding-stride", "padding 'same' needs stride 1 (PyTorch refuses strided 'same')",
+                         "padding", hint="give the padding as a number")
+    if not isinstance(op, Conv) and (pt > kh // 2 or pl > kw // 2):
+        raise ShapeError("pool-padding", f"padding {op.padding} is more than half the kernel {op.kernel_size} "
+                         "(PyTorch requires padding <= kernel_size // 2)", "padding")
+    ceil = getattr(op, "ceil_mode", False)
+    axes = []
+    for n, k, s, lo, hi, d, name in ((h, kh, sh, pt, pb, dh, "H"), (w, kw, sw, pl, pr, dw, "W")):
+        if n + lo + hi < d * (k - 1) + 1:
+            dil = f" (dilation {d}, spanning {d * (k - 1) + 1})" if d > 1 else ""
+            raise ShapeError("kernel-too-large", f"{name}: kernel {k}{dil} is larger than the padded input "
+                             f"{n} + {lo + hi} = {n + lo + hi}", op.size_field,
+                             hint="use a smaller kernel, or more padding")
+        out, formula = window(n, k, s, lo, hi, d, ceil, name)
+        axes.append(Axis(n, k, s, lo, hi, d, out, formula))
+    if not isinstance(op, Conv):  # PyTorch gives -inf / nan for a window of padding only
+        for ax, name in zip(axes, "HW"):
+            empty = [o for o in range(ax.out) if not any(ax.real(p) for p in ax.taps(o))]
+            if empty:
+                raise ShapeError("window-in-padding", f"{name}: the window of output {empty[0] + 1} covers only "
+                                 "padding", "padding", hint="use less padding or a smaller dilation")
+    return axes[0], axes[1]
+
+
+def plan(in_size: tuple, steps) -> list[Plan]:
+    """Sizes through the whole sequence; raises ShapeError (with ``.step``) at the first bad step."""
+    out = []
+    for i, (op, _) in enumerate(steps):
+        c = in_size[0]
+        if isinstance(op, Conv):
+            kc = size(op.kernel_map())[0]
+            if kc != c:
+                raise _at(ShapeError("kernel-channels", f"the input has {c} channel{'s' * (c > 1)} but the kernel "
+                                     f"has {kc} map{'s' * (kc > 1)}", "kernel",
+                                     hint="give one kernel map per input channel"), i)
+        try:
+            ah, aw = _axes(op, *in_size)
+        except ShapeError as exc:
+            raise _at(exc, i) from None
+        out_size = (1 if isinstance(op, Conv) else c, ah.out, aw.out)
+        out.append(Plan(in_size, (ah, aw), out_size))
+        in_size = out_size
+    return out
+
+
+def _at(exc: ShapeError, step: int) -> ShapeError:
+    exc.step = step
+    return exc
+
+
+def plan_diagnostics(in_size: tuple, steps, sequence: bool) -> list[Diagnostic]:
+    try:
+        plan(in_size, steps)
+    except ShapeError as exc:
+        op, base = steps[exc.step]
+        where = f"step {exc.step + 1} ({op.type}): " if sequence else ""
+        return [Diagnostic(exc.code, where + exc.message, base + (exc.field,), hint=exc.hint)]
+    return []
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One output value and what it is made of (0-based indices)."""
+
+    channel: int
+    row: int
+    col: int
+    value: Fraction
+    terms: tuple  # per input channel used: conv ((x, w), ...); pools (x, ...)
+    window: tuple  # (channel, row, col) input positions drawn (padding included, unpadded frame)
+    bias: Fraction | None = None
+    divisor: int | None = None  # average pooling
+
+
+@dataclass
+class Step:
+    index: int  # 0-based
+    op: object
+    path: tuple
+    input: Map
+    kernel: Map | None  # as applied (flipped when flip_kernel)
+    axes: tuple  # (Axis H, Axis W)
+    output: Map
+    cells: list  # Cell, in channel, row, col order
+
+
+def _conv(op, x, kernel, ah, aw, c, i, j):
+    pad, bias = number(op.padding_value), number(op.bias) if op.bias is not None else None
+    rows, cols = ah.taps(i), aw.taps(j)
+    terms = tuple(tuple((x[ch][r][q] if ah.real(r) and aw.real(q) else pad, kernel[ch][a][b])
+                        for a, r in enumerate(rows) for b, q in enumerate(cols)) for ch in range(len(x)))
+    value = sum((v * w for group in terms for v, w in group), Fraction(0)) + (bias or 0)
+    window = tuple((ch, r, q) for ch in range(len(x)) for r in rows for q in cols)
+    return Cell(c, i, j, value, terms, window, bias)
+
+
+def _max(op, x, kernel, ah, aw, c, i, j):
+    cells = [(r, q) for r in ah.taps(i) for q in aw.taps(j) if ah.padded(r) and aw.padded(q)]
+    values = tuple(x[c][r][q] for r, q in cells if ah.real(r) and aw.real(q))  # padding is -inf: left out
+    return Cell(c, i, j, max(values), (values,), tuple((c, r, q) for r, q in cells))
+
+
+def _avg(op, x, kernel, ah, aw, c, i, j):
+    cells = [(r, q) for r in ah.taps(i) for q in aw.taps(j) if ah.padded(r) and aw.padded(q)]
+    if not op.count_include_pad:
+        cells = [(r, q) for r, q in cells if ah.real(r) and aw.real(q)]
+    values = tuple(x[c][r][q] if ah.real(r) and aw.real(q) else Fraction(0) for r, q in cells)
+    return Cell(c, i, j, sum(values, Fraction(0)) / len(values), (values,), tuple((c, r, q) for r, q in cells),
+                divisor=len(values))
+
+
+CELL = {Conv: _conv, MaxPool: _max, AvgPool: _avg}
+
+
+def run(spec) -> list[Step]:
+    """Every step of a (valid) spec, computed exactly."""
+    x = spec.input_map()
+    steps = spec.steps()
+    out = []
+    for index, ((op, path), geo) in enumerate(zip(steps, plan(size(x), steps))):
+        kernel = op.kernel_map() if isinstance(op, Conv) else None
+        ah, aw = geo.axes
+        cells = [CELL[type(op)](op, x, kernel, ah, aw, c, i, j)
+                 for c in range(geo.out_size[0]) for i in range(ah.out) for j in range(aw.out)]
+        y = [[[cells[(c * ah.out + i) * aw.out + j].value for j in range(aw.out)] for i in range(ah.out)]
+             for c in range(geo.out_size[0])]
+        out.append(Step(index, op, path, x, kernel, geo.axes, y, cells))
+        x = y
+    return out
+
+
+def output(spec) -> Map:
+    """The final map, [C][H][W] of Fractions."""
+    return run(spec)[-1].output

@@ -1,0 +1,232 @@
+"""Worked solution of a feature-map spec: every output cell's sum, max or mean, as a student writes it.
+
+``Y11 = 1x1 + 0x3 + ... = 5`` for a convolution, ``Y11 = max(4, 2, 4, 3) = 4``
+for max pooling, ``Y11 = (4 + 2 + 4 + 3) / 4 = 3.25`` for average pooling;
+indices are 1-based; numbers are exact (see ``maps.fmt``).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Callable
+
+from ..tables import formula_text
+from .compute import Cell, Step, run
+from .document import write
+from .maps import fmt, json_number, nested, size
+from .spec import Conv
+
+OP_NAMES = {"conv2d": "convolution", "maxpool2d": "max pooling", "avgpool2d": "average pooling"}
+MAP_NAMES = "ABCDEFGHIJ"  # results of intermediate steps; the input is X, the last result Y
+
+
+@dataclass(frozen=True)
+class Style:
+    times: str
+    max: str
+    number: Callable  # Fraction -> text
+    name: Callable  # (map name, channel or None, row, col) -> 'Y11'
+
+
+def _index(r: int | None, c: int | None) -> str:
+    if r is None:
+        return ""
+    return f"{r}{c}" if r < 10 and c < 10 else f"{r},{c}"
+
+
+def _latex_name(m: str, ch: int | None, r: int | None, c: int | None) -> str:
+    sub = _index(r, c)
+    return m + (f"^{{({ch})}}" if ch else "") + ("_{" + sub + "}" if sub else "")
+
+
+def _latex_number(x) -> str:
+    s = fmt(x)
+    if "/" in s:
+        num, den = s.lstrip("-").split("/")
+        return ("-" if x < 0 else "") + r"\tfrac{" + num + "}{" + den + "}"
+    return s
+
+
+STYLES = {
+    "text": Style("x", "max", fmt, lambda m, ch, r, c: m + (f"[{ch}]" if ch else "") + _index(r, c)),
+    "latex": Style(r" \times ", r"\max", _latex_number, _latex_name),
+}
+
+
+def _n(style: Style, x, wrap: bool = True) -> str:
+    """A number inside an expression: negatives and a/b fractions in parentheses."""
+    s = style.number(x)
+    return f"({s})" if wrap and (x < 0 or "/" in fmt(x)) else s
+
+
+def _conv_rhs(cell: Cell, style: Style) -> str:
+    groups = [" + ".join(f"{_n(style, v)}{style.times}{_n(style, w)}" for v, w in group) for group in cell.terms]
+    text = " + ".join(f"({g})" for g in groups) if len(groups) > 1 else groups[0]
+    return text + (f" + {_n(style, cell.bias)}" if cell.bias is not None else "")
+
+
+def _max_rhs(cell: Cell, style: Style) -> str:
+    return f"{style.max}({', '.join(_n(style, v, False) for v in cell.terms[0])})"
+
+
+def _avg_rhs(cell: Cell, style: Style) -> str:
+    return f"({' + '.join(_n(style, v) for v in cell.terms[0])}) / {cell.divisor}"
+
+
+RHS = {"conv2d": _conv_rhs, "maxpool2d": _max_rhs, "avgpool2d": _avg_rhs}
+
+
+def expression(step: Step, cell: Cell, style: Style, name: str = "Y", sep: str = " = ") -> str:
+    channel = cell.channel + 1 if len(step.output) > 1 else None
+    return (style.name(name, channel, cell.row + 1, cell.col + 1) + sep + RHS[step.op.type](cell, style)
+            + " = " + style.number(cell.value))
+
+
+def _hw(pair_: tuple) -> str:
+    return str(pair_[0]) if pair_[0] == pair_[1] else f"{pair_[0]} x {pair_[1]}"
+
+
+def _dims(m) -> str:
+    c, h, w = size(m)
+    return f"{h} x {w}" if c == 1 else f"{c} x {h} x {w}"
+
+
+def _settings(step: Step) -> str:
+    op, (ah, aw) = step.op, step.axes
+    parts = [f"stride {_hw(op.strides())}", f"padding {_hw((ah.lo, aw.lo)) if (ah.lo, aw.lo) == (ah.hi, aw.hi) else op.padding}"]
+    if op.dilations() != (1, 1):
+        parts.append(f"dilation {_hw(op.dilations())}")
+    if getattr(op, "ceil_mode", False):
+        parts.append("ceil_mode")
+    if isinstance(op, Conv) and op.bias is not None:
+        parts.append(f"bias {fmt(op.numbers()['bias'])}")
+    return ", ".join(parts)
+
+
+def _start(index: str, stride: int) -> str:
+    return index if stride == 1 else f"({index} - 1)*{stride} + 1"
+
+
+def _window_text(step: Step, src: str, dst: str, padded: bool) -> str:
+    op, (ah, aw) = step.op, step.axes
+    where = (f"the {ah.k} x {aw.k} window of {'the padded ' if padded else ''}{src} that starts at row "
+             f"{_start('i', ah.s)} and column {_start('j', aw.s)}")
+    text = {"conv2d": f"{dst}ij is the sum, over {where}, of each value times the kernel weight at the same place"
+                      + (" (every channel)" if len(step.input) > 1 else "")
+                      + (", plus the bias" if isinstance(op, Conv) and op.bias is not None else ""),
+            "maxpool2d": f"{dst}ij is the largest value in {where}",
+            "avgpool2d": f"{dst}ij is the mean of {where}"}[op.type] + "."
+    if op.dilations() != (1, 1):
+        text += f" With dilation {_hw(op.dilations())} the window takes every {_hw(op.dilations())}th row and column."
+    if padded and op.type == "maxpool2d":
+        text += " Padded cells hold -inf (as in PyTorch), so they never win and are left out below."
+    if padded and op.type == "avgpool2d":
+        text += (" Padded zeros count in the divisor (`count_include_pad`, PyTorch's default)." if op.count_include_pad
+                 else " Padded cells are left out and not counted (`count_include_pad: false`).")
+    if getattr(op, "ceil_mode", False):
+        text += " With ceil_mode, a window that runs past the edge uses only the cells that exist."
+    return text
+
+
+def _flip_note(flipped: bool) -> str:
+    if flipped:
+        return ("`flip_kernel: true`: this is the signal-processing convolution, so the kernel is first rotated by "
+                "180 degrees (K' below). Deep-learning \"convolution\" (PyTorch's `conv2d`) is cross-correlation "
+                "and skips the flip.")
+    return ("In deep learning, \"convolution\" (PyTorch's `conv2d`) is cross-correlation: the kernel is laid on the "
+            "input as written, without flipping it. The signal-processing convolution first rotates the kernel by "
+            "180 degrees; write `flip_kernel: true` for that.")
+
+
+def _padded_grid(step: Step, style: Style, channel: int) -> list[list[str]]:
+    ah, aw = step.axes
+    pad = {"conv2d": lambda: style.number(step.op.numbers()["padding_value"]), "maxpool2d": lambda: "-inf",
+           "avgpool2d": lambda: "0"}[step.op.type]()
+    grid = step.input[channel]
+    return [[style.number(grid[r][q]) if ah.real(r) and aw.real(q) else pad
+             for q in range(-aw.lo, aw.size + aw.hi)] for r in range(-ah.lo, ah.size + ah.hi)]
+
+
+def _grids(blocks, title: str, name: str, m, style: Style):
+    for c, grid in enumerate(m):
+        label = f"{title}, channel {c + 1}" if len(m) > 1 else title
+        blocks.append(("h", f"{label} ({len(grid)} x {len(grid[0])})"))
+        blocks.append(("grid", style.name(name, c + 1 if len(m) > 1 else None, None, None)
+                       if name else "", [[style.number(v) for v in row] for row in grid]))
+
+
+def _formula(step: Step) -> str:
+    rnd = "ceil" if getattr(step.op, "ceil_mode", False) else "floor"
+    if step.op.dilations() == (1, 1):
+        return f"`out = {rnd}((in - k + 2p) / s) + 1`"
+    return f"`out = {rnd}((in + 2p - d*(k - 1) - 1) / s) + 1`"
+
+
+def _step_blocks(step: Step, count: int, style: Style, noted: list) -> list[tuple]:
+    blocks, op, (ah, aw) = [], step.op, step.axes
+    src = "X" if step.index == 0 else MAP_NAMES[step.index - 1]
+    dst = "Y" if step.index == count - 1 else MAP_NAMES[step.index]
+    prefix = f"Step {step.index + 1}: " if count > 1 else ""
+    if count > 1:
+        blocks.append(("h", f"{prefix}{op.type} of {src}"))
+    what = f"the {ah.k} x {aw.k} kernel K" if isinstance(op, Conv) else f"a {ah.k} x {aw.k} window"
+    blocks.append(("p", f"{OP_NAMES[op.type].capitalize()} (`{op.type}`) of {src} ({_dims(step.input)}) with "
+                        f"{what}, {_settings(step)}."))
+    if isinstance(op, Conv) and not noted:
+        noted.append(True)
+        blocks.append(("note", _flip_note(op.flip_kernel)))
+    if step.index == 0:
+        _grids(blocks, f"{prefix}Input X", "X", step.input, style)
+    if isinstance(op, Conv):
+        kname = "K'" if op.flip_kernel else "K"
+        _grids(blocks, prefix + ("Kernel K' (K rotated by 180 degrees)" if op.flip_kernel else "Kernel K"), kname,
+               step.kernel, style)
+    padded = (ah.lo, ah.hi, aw.lo, aw.hi) != (0, 0, 0, 0)
+    if padded:
+        for c in range(len(step.input)):
+            grid = _padded_grid(step, style, c)
+            ch = f", channel {c + 1}" if len(step.input) > 1 else ""
+            blocks.append(("h", f"{prefix}Padded {src}{ch} ({len(grid)} x {len(grid[0])})"))
+            blocks.append(("grid", "", grid))
+    blocks.append(("h", f"{prefix}Output size"))
+    blocks.append(("p", f"{_formula(step)}, rounded down as PyTorch does"
+                        + (" (up with ceil_mode)" if getattr(op, "ceil_mode", False) else "") + ":"))
+    blocks.append(("lines", [formula_text([f"H: {ah.formula}", f"W: {aw.formula}"])]))
+    blocks.append(("p", f"So {dst} is {_dims(step.output)}."))
+    blocks.append(("h", f"{prefix}Every output cell"))
+    blocks.append(("p", _window_text(step, src, dst, padded)))
+    sep = " &= " if style is STYLES["latex"] else " = "
+    for c in range(len(step.output)):
+        if len(step.output) > 1:
+            blocks.append(("p", f"Channel {c + 1}:"))
+        blocks.append(("lines", [expression(step, cell, style, dst, sep) for cell in step.cells if cell.channel == c]))
+    _grids(blocks, f"{prefix}Output {dst}" if dst == "Y" else f"{prefix}Result {dst}", dst, step.output, style)
+    return blocks
+
+
+def _cells_json(step: Step) -> list[dict]:
+    multi = len(step.output) > 1
+    style = STYLES["text"]
+    return [{**({"channel": cell.channel + 1} if multi else {}), "row": cell.row + 1, "col": cell.col + 1,
+             "expression": expression(step, cell, style), "value": json_number(cell.value), "exact": fmt(cell.value)}
+            for cell in step.cells]
+
+
+def explain_json(spec) -> dict:
+    steps = run(spec)
+    out = {"output": nested(steps[-1].output), "cells": _cells_json(steps[-1])}
+    if len(steps) > 1:
+        out["steps"] = [{"operation": s.op.type, "output": nested(s.output), "cells": _cells_json(s)} for s in steps]
+    return out
+
+
+def explain(spec, format: str = "markdown", **_options) -> str:
+    if format == "json":
+        return json.dumps(explain_json(spec), indent=2)
+    steps = run(spec)
+    style = STYLES["latex" if format == "latex" else "text"]
+    ops = " then ".join(OP_NAMES[s.op.type] for s in steps)
+    blocks, noted = [("title", f"{spec.title}: {ops}, worked solution")], []
+    for step in steps:
+        blocks += _step_blocks(step, len(steps), style, noted)
+    return write(blocks, format)

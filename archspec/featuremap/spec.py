@@ -1,0 +1,212 @@
+"""``kind: feature_map``: convolution and pooling of small maps, worked by hand.
+
+One operation with its settings at the top level (``operation: conv2d``,
+``kernel: ...``), or several in sequence under ``operations:`` (each item
+``{type: conv2d, kernel: ...}``, like CNN layers). Maps are 2-D lists (rows) or
+3-D lists (channels of rows); a convolution kernel has one 2-D map per input
+channel and gives one output channel; pools work on every channel.
+Settings use PyTorch's names and meaning (stride, padding, dilation, ceil_mode).
+"""
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal, Optional, Union
+
+from pydantic import Field, StrictFloat, StrictInt, ValidationError, WithJsonSchema
+
+from ..diagnostics import Diagnostic
+from ..specbase import NonNegPair, Pair, SpecBase, Strict, pair
+from .maps import Map, number, number_diagnostic, parse_map, size
+
+_NUMBER_SCHEMA = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*[-+]?[0-9.]+(\s*/\s*[0-9.]+)?\s*$"}]}
+# Exact numbers: YAML ints and decimals, or text such as '1/4' (checked in ``check``)
+Number = Annotated[Union[StrictInt, StrictFloat, str], WithJsonSchema(_NUMBER_SCHEMA)]
+# Shape and contents are checked in ``check`` so every bad row or value gets its own located message
+Matrix = Annotated[list, WithJsonSchema({
+    "type": "array", "minItems": 1, "description": "rows of numbers (H x W), or channels of them (C x H x W)",
+    "items": {"type": "array", "items": {"anyOf": [_NUMBER_SCHEMA, {"type": "array", "items": _NUMBER_SCHEMA}]}}})]
+ConvPadding = Union[NonNegPair, Literal["same", "valid"]]
+
+
+class Conv(Strict):
+    """Cross-correlation as in torch.nn.functional.conv2d (one output channel)."""
+
+    type: Literal["conv2d"]
+    kernel: Matrix = Field(description="kh x kw weights, or one kh x kw map per input channel")
+    stride: Pair = 1
+    padding: ConvPadding = 0
+    padding_value: Number = Field(0, description="value of the padded cells (default 0, zero padding)")
+    dilation: Pair = 1
+    bias: Optional[Number] = Field(None, description="added to every output cell")
+    flip_kernel: bool = Field(False, description="rotate the kernel 180 degrees first (signal-processing convolution)")
+    size_field: ClassVar[str] = "kernel"
+
+    def kernel_map(self) -> Map:
+        k = parse_map(self.kernel, (), "kernel")[0]
+        return [[row[::-1] for row in grid[::-1]] for grid in k] if self.flip_kernel else k
+
+    def kernel_hw(self) -> tuple[int, int]:
+        return size(self.kernel_map())[1:]
+
+    def strides(self):
+        return pair(self.stride)
+
+    def dilations(self):
+        return pair(self.dilation)
+
+    def pads(self):
+        """((top, bottom), (left, right)); 'same' as PyTorch (the odd extra cell on the far side)."""
+        from ..cnn.layers import Conv2d
+
+        kh, kw = self.kernel_hw()
+        return Conv2d(type="conv2d", out_channels=1, kernel_size=[kh, kw], padding=self.padding,
+                      dilation=self.dilation).pads()
+
+    def numbers(self) -> dict:
+        return {"padding_value": number(self.padding_value),
+                "bias": None if self.bias is None else number(self.bias)}
+
+
+class _Pool(Strict):
+    kernel_size: Pair
+    stride: Optional[Pair] = Field(None, description="default: kernel_size")
+    padding: NonNegPair = 0
+    ceil_mode: bool = False
+    size_field: ClassVar[str] = "kernel_size"
+
+    def kernel_hw(self) -> tuple[int, int]:
+        return pair(self.kernel_size)
+
+    def strides(self):
+        return pair(self.stride if self.stride is not None else self.kernel_size)
+
+    def dilations(self):
+        return pair(getattr(self, "dilation", 1))
+
+    def pads(self):
+        ph, pw = pair(self.padding)
+        return (ph, ph), (pw, pw)
+
+
+class MaxPool(_Pool):
+    """torch.nn.functional.max_pool2d: padded cells are -inf, so they never win."""
+
+    type: Literal["maxpool2d"]
+    dilation: Pair = 1
+
+
+class AvgPool(_Pool):
+    """torch.nn.functional.avg_pool2d: padded zeros count in the divisor unless count_include_pad is false."""
+
+    type: Literal["avgpool2d"]
+    count_include_pad: bool = True
+
+
+OP_MODELS = {"conv2d": Conv, "maxpool2d": MaxPool, "avgpool2d": AvgPool}
+Op = Union[Conv, MaxPool, AvgPool]
+AnyOp = Annotated[Op, Field(discriminator="type")]
+# settings that may sit at the top level of a one-operation spec
+SETTINGS = ("kernel", "kernel_size", "stride", "padding", "padding_value", "dilation", "bias", "flip_kernel",
+            "ceil_mode", "count_include_pad")
+
+
+class FeatureMapSpec(SpecBase):
+    kind: Literal["feature_map"]
+    input: Matrix = Field(description="H x W rows of numbers, or C x H x W (one H x W map per channel)")
+    operation: Optional[Literal["conv2d", "maxpool2d", "avgpool2d"]] = Field(
+        None, description="one operation, its settings at the top level; or use operations:")
+    operations: Optional[Annotated[list[AnyOp], Field(min_length=1)]] = Field(
+        None, description="several operations applied in order, e.g. conv2d then maxpool2d")
+    kernel: Optional[Matrix] = None
+    kernel_size: Optional[Pair] = Field(None, description="pooling window (pools)")
+    stride: Optional[Pair] = None
+    padding: Optional[ConvPadding] = None
+    padding_value: Optional[Number] = None
+    dilation: Optional[Pair] = None
+    bias: Optional[Number] = None
+    flip_kernel: Optional[bool] = None
+    ceil_mode: Optional[bool] = None
+    count_include_pad: Optional[bool] = None
+    answers: Optional[Matrix] = Field(None, description="your hand-computed output map, graded by `archspec check`")
+
+    def input_map(self) -> Map:
+        return parse_map(self.input, ("input",), "input")[0]
+
+    def _top_level(self) -> dict:
+        return {k: getattr(self, k) for k in SETTINGS if getattr(self, k) is not None}
+
+    def steps(self) -> list[tuple[Op, tuple]]:
+        """(operation, its spec path) in order; a one-operation spec's settings sit at the root ()."""
+        if self.operations is not None:
+            return [(op, ("operations", i)) for i, op in enumerate(self.operations)]
+        return [(OP_MODELS[self.operation].model_validate({"type": self.operation, **self._top_level()}), ())]
+
+    def _form_diagnostics(self) -> list[Diagnostic]:
+        """Exactly one of operation / operations, and only the settings that operation takes."""
+        given = self._top_level()
+        if self.operations is not None:
+            if self.operation is not None:
+                return [Diagnostic("operation-twice", "give either 'operation' or 'operations', not both",
+                                   ("operation",), hint="for a sequence, list every step under operations:")]
+            return [Diagnostic("setting-outside-operations", f"'{k}' sits at the top level but the spec has "
+                               "operations:", (k,), hint="move it into the operation it belongs to") for k in given]
+        if self.operation is None:
+            return [Diagnostic("missing-operation", "spec has no 'operation'", (),
+                               hint=f"add 'operation:' with one of {', '.join(OP_MODELS)}, or 'operations:'")]
+        model = OP_MODELS[self.operation]
+        allowed = [f for f in model.model_fields if f != "type"]
+        out = [Diagnostic("not-for-operation", f"'{k}' does not apply to {self.operation}", (k,),
+                          hint=f"{self.operation} takes: {', '.join(allowed)}") for k in given if k not in allowed]
+        out += [Diagnostic("missing-key", f"{self.operation} needs '{f}'", ("operation",))
+                for f in allowed if model.model_fields[f].is_required() and f not in given]
+        if not out:
+            try:
+                model.model_validate({"type": self.operation, **given})
+            except ValidationError as exc:
+                from ..validation import pydantic_diagnostics
+
+                out += pydantic_diagnostics(exc, given, model)
+        return out
+
+    def check(self) -> list[Diagnostic]:
+        from .compute import plan_diagnostics
+
+        out = self._form_diagnostics()
+        x, diags = parse_map(self.input, ("input",), "input")
+        out += diags
+        if out:
+            return out
+        steps = self.steps()
+        for op, base in steps:
+            if isinstance(op, Conv):
+                out += parse_map(op.kernel, base + ("kernel",), "kernel")[1]
+                out += number_diagnostic(op.padding_value, base + ("padding_value",), "padding_value")
+                out += number_diagnostic(op.bias, base + ("bias",), "bias")
+        answers = None
+        if self.answers is not None:
+            answers, diags = parse_map(self.answers, ("answers",), "answers")
+            out += diags
+        if out:
+            return out
+        out += plan_diagnostics(size(x), steps, len(steps) > 1)
+        if not out and answers is not None:
+            from .compute import plan
+
+            want, got = plan(size(x), steps)[-1].out_size, size(answers)
+            if want != got:
+                out.append(Diagnostic("answers-shape", f"answers is {_dims(got)} but the output is {_dims(want)}",
+                                      ("answers",), hint="write one number per output cell"))
+        return out
+
+    def lower(self):
+        """IR: the input map, then one node per operation."""
+        from ..ir import Edge, Graph, Node
+
+        nodes = [Node("input", "input", attrs={"size": size(self.input_map())}, path=("input",))]
+        for i, (op, base) in enumerate(self.steps()):
+            nodes.append(Node(f"step{i + 1}", op.type, (Edge(nodes[-1].id),), {"op": op}, base))
+        return Graph(self.title, "feature_map", nodes, [nodes[-1].id])
+
+
+def _dims(s: tuple) -> str:
+    c, h, w = s
+    return f"{h} x {w}" if c == 1 else f"{c} x {h} x {w}"
