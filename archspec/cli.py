@@ -12,7 +12,7 @@ import sys
 
 from .diagnostics import SpecError
 
-COMMANDS = ("validate", "shapes", "explain", "check", "schema", "compile")
+COMMANDS = ("validate", "shapes", "explain", "check", "schema", "compile", "render")
 
 
 def parser() -> argparse.ArgumentParser:

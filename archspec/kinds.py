@@ -18,6 +18,7 @@ KINDS: dict[str, dict[str, str]] = {
         "model": "archspec.cnn.spec:CnnSpec",
         "explain": "archspec.cnn.explain:explain",
         "build": "archspec.build.torch_cnn:build",
+        "render": "archspec.render.cnn:render",
     },
     "rules": {"model": "archspec.cnn.spec:RulesSpec"},
     "equations": {},

@@ -1,0 +1,120 @@
+"""archspec render SPEC... -o FILE|DIR|-: diagrams as SVG, PNG, PDF or DOT text."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+# option -> the kind it applies to (others ignore it, with a warning)
+APPLIES = {"values": "equations", "grads": "equations", "group": "cnn", "cell": "feature_map"}
+DRAWS_INVALID = {"cnn"}  # kinds whose diagram marks rule and shape problems instead of refusing
+
+
+def _cell(text: str) -> tuple[int, int]:
+    try:
+        r, c = (int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected ROW,COL such as 0,1; received {text!r}") from None
+    return r, c
+
+
+def register(sub):
+    from ..render.output import FORMATS
+
+    p = sub.add_parser("render", help="draw specs as diagrams (svg, png, pdf or dot)",
+                       description="Draw each spec: equation networks neuron by neuron, CNNs layer by layer "
+                                   "(layers that break a design rule in red), feature maps cell by cell.")
+    p.add_argument("specs", nargs="+", metavar="SPEC", help="spec files or folders of them")
+    p.add_argument("-o", "--output", metavar="FILE|DIR|-",
+                   help="file (format from its extension), folder (one file per spec) or - for stdout; "
+                        "default: SPEC-NAME.svg in the current folder")
+    p.add_argument("--format", choices=FORMATS, help="override the format the extension implies (folder default: svg)")
+    p.add_argument("--values", action="store_true", help="equations: z and a on every unit, the loss on the output")
+    p.add_argument("--grads", action="store_true", help="equations: also dl/dw on every edge (implies --values)")
+    p.add_argument("--layout", choices=("LR", "TB"), help="left-to-right or top-to-bottom (default: by kind)")
+    p.add_argument("--group", action="store_true", help="cnn: one box per conv/linear layer with its activation")
+    p.add_argument("--cell", type=_cell, metavar="R,C", help="feature_map: highlight output cell R,C and its window")
+    p.set_defaults(func=run)
+
+
+def _targets(args, files) -> list[tuple[Path, str, str]] | str:
+    """[(spec, target, format)] or a usage message."""
+    from ..render.output import format_for
+
+    out = args.output
+    several = len(files) > 1 or any(Path(s).is_dir() for s in args.specs)
+    if out == "-":
+        if several:
+            return "-o - writes one diagram to stdout; give one spec, or -o DIR for several"
+        return [(files[0], "-", args.format or "dot")]
+    folder = out is None or several or Path(out).is_dir() or out.endswith(("/", "\\")) or not Path(out).suffix
+    if not folder:
+        fmt = format_for(out, args.format)
+        if fmt is None:
+            return f"cannot tell the format from '{out}': use .svg, .png, .pdf or .dot, or --format"
+        return [(files[0], out, fmt)]
+    fmt, base, seen, plan = args.format or "svg", Path(out or "."), set(), []
+    for f in files:
+        stem = f.stem if f.stem not in seen else f"{f.parent.name}-{f.stem}"
+        seen.add(stem)
+        plan.append((f, str(base / f"{stem}.{fmt}"), fmt))
+    return plan
+
+
+def _options(args, kind: str) -> tuple[dict, list[str]]:
+    given = {"values": args.values or args.grads, "grads": args.grads, "group": args.group, "cell": args.cell}
+    opts = {"layout": args.layout} if args.layout else {}
+    ignored = []
+    for name, value in given.items():
+        if value and APPLIES[name] == kind:
+            opts[name] = value
+        elif value:
+            ignored.append(f"--{name}")
+    return opts, ignored
+
+
+def run(args) -> int:
+    from ..diagnostics import errors
+    from ..render import RenderError, render
+    from ..render.output import GraphvizMissing, RenderFailed, write
+    from ..validation import check_file, spec_files
+
+    files = spec_files(args.specs)
+    missing = [str(f) for f in files if not f.exists()]
+    if missing or not files:
+        print(f"archspec render: {'no such file: ' + ', '.join(missing) if missing else 'no .yaml files found'}",
+              file=sys.stderr)
+        return 2
+    plan = _targets(args, files)
+    if isinstance(plan, str):
+        print(f"archspec render: {plan}", file=sys.stderr)
+        return 2
+    status = 0
+    for spec_path, target, fmt in plan:
+        report = check_file(spec_path)
+        spec = report.spec
+        if spec is None or (errors(report.diagnostics) and spec.kind not in DRAWS_INVALID):
+            print(report.text(), file=sys.stderr)
+            status = 1
+            continue
+        if report.diagnostics:
+            print(report.text(), file=sys.stderr)
+        opts, ignored = _options(args, spec.kind)
+        if ignored:
+            print(f"archspec render: {spec_path}: {', '.join(ignored)} do(es) not apply to kind '{spec.kind}'",
+                  file=sys.stderr)
+        try:
+            graph = render(spec, **opts)
+            if target != "-":
+                Path(target).parent.mkdir(parents=True, exist_ok=True)
+            write(graph, target, fmt)
+        except GraphvizMissing as exc:
+            print(f"archspec render: {exc}", file=sys.stderr)
+            return 1
+        except (RenderError, RenderFailed) as exc:
+            print(f"archspec render: {spec_path}: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        if target != "-":
+            print(f"wrote {target}" + (" (problems marked in red)" if report.diagnostics else ""))
+    return status

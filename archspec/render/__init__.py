@@ -1,0 +1,48 @@
+"""Diagrams of specs as graphviz graphs: ``archspec.render.render(spec)``.
+
+The kind's drawer comes from ``archspec.kinds`` (KINDS[kind]["render"]); the
+DOT text needs only the Python ``graphviz`` package, images need its ``dot``.
+"""
+from __future__ import annotations
+
+LAYOUTS = ("LR", "TB")
+
+
+class RenderError(Exception):
+    """A diagram cannot be drawn as asked (e.g. --values on a spec without values)."""
+
+
+def render(spec, **options):
+    """The spec's diagram as a ``graphviz.Digraph`` (``.source`` is DOT; ``.pipe('svg')`` an image).
+
+    Options (each kind takes the ones that apply): ``layout`` "LR" | "TB", ``group``
+    (cnn: fold activations into their conv/linear box), ``values`` / ``grads``
+    (equations: forward values, loss and dl/dw), ``cell`` (feature_map: (row, col)).
+    """
+    from ..kinds import capability
+
+    if isinstance(spec, str):
+        from ..validation import load
+
+        spec = load(spec)
+    layout = options.get("layout")
+    if layout is not None and layout not in LAYOUTS:
+        raise RenderError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
+    if layout is None:
+        options.pop("layout", None)
+    draw = capability(spec.kind, "render")
+    if draw is None:
+        raise RenderError(f"no diagram for kind '{spec.kind}'")
+    return draw(spec, **options)
+
+
+def mimebundle(spec, include=None, exclude=None) -> dict:
+    """Jupyter display data: the SVG diagram, or a one-line note when Graphviz is missing."""
+    from .output import GraphvizMissing, image
+
+    bundle = {"text/plain": repr(spec)}
+    try:
+        bundle["image/svg+xml"] = image(render(spec), "svg").decode("utf-8")
+    except (GraphvizMissing, RenderError) as exc:
+        bundle["text/plain"] += f"\n(no diagram: {exc})"
+    return {k: v for k, v in bundle.items() if (not include or k in include) and (not exclude or k not in exclude)}

@@ -1,0 +1,212 @@
+"""CNN pipeline diagrams: one box per layer (or conv+activation group) with its
+parameters and H x W x C in -> out; layers that break a design rule in red with
+the rule's text; rule problems that belong to no layer in a note box."""
+from __future__ import annotations
+
+import re
+
+from ..specbase import pair
+from .dot import Ids, b, digraph, font, html, rows, text, wrapped
+
+ACTIVATIONS = {"relu", "leaky_relu", "sigmoid", "tanh", "softmax"}
+GROUP_HEADS = {"conv2d", "linear"}  # group=True folds following batchnorm/activation layers into these
+FILL = {"input": "#eeeeee", "conv2d": "#d6e6f7", "maxpool2d": "#dcefd6", "avgpool2d": "#dcefd6",
+        "adaptive_avgpool2d": "#dcefd6", "batchnorm2d": "#fdf2cc", "dropout": "#f2f2f2",
+        "flatten": "#eeeeee", "linear": "#e4ddf2", **{a: "#fde7d2" for a in ACTIVATIONS}}
+BROKEN = {"error": ("#fbdada", "#c00000"), "warning": ("#fff1d6", "#c77700")}  # fill, ink
+WRAP = {"TB": 46, "LR": 30}
+
+
+def _xy(v) -> str:
+    """(3, 3) -> '3x3'; (2, 1) -> '2x1'; 'same' stays."""
+    return v if isinstance(v, str) else "x".join(map(str, pair(v) if not isinstance(v, tuple) else v))
+
+
+def _square(v) -> str:
+    """A stride or padding: '2' when both axes agree, else '2x1'."""
+    if isinstance(v, str):
+        return v
+    h, w = pair(v) if not isinstance(v, tuple) else v
+    return str(h) if h == w else f"{h}x{w}"
+
+
+def _window(r, pad, short: bool) -> str:
+    """'kernel 3x3, stride 2, padding 1' or, in the compact layout, 'k3x3 s2 p1'."""
+    k, s = _xy(r["kernel_size"]), _square(r["stride"])
+    return f"k{k} s{s} p{pad}" if short else f"kernel {k}, stride {s}, padding {pad}"
+
+
+def _conv(layer, short=False) -> list[str]:
+    r = layer.resolved()
+    pad = layer.padding if isinstance(layer.padding, str) else _square(r["padding"])
+    extra = [f"dilation {_square(r['dilation'])}"] if r["dilation"] != (1, 1) else []
+    extra += [f"groups {layer.groups}"] if layer.groups != 1 else []
+    extra += ["no bias"] if not layer.bias else []
+    return [_window(r, pad, short), ", ".join([f"{layer.out_channels} filters"] + extra)]
+
+
+def _pool(layer, short=False) -> list[str]:
+    r = layer.resolved()
+    extra = [f"dilation {_square(r['dilation'])}"] if r.get("dilation", (1, 1)) != (1, 1) else []
+    extra += ["ceil_mode"] if layer.ceil_mode else []
+    extra += ["count_include_pad=False"] if getattr(layer, "count_include_pad", True) is False else []
+    return [_window(r, _square(r["padding"]), short)] + ([", ".join(extra)] if extra else [])
+
+
+# layer type -> the parameter lines a student needs (others: the non-default settings)
+DETAILS = {
+    "conv2d": _conv,
+    "maxpool2d": _pool,
+    "avgpool2d": _pool,
+    "adaptive_avgpool2d": lambda l, short: [f"output size {_xy(l.output_size)}"],
+    "dropout": lambda l, short: [f"p = {l.p:g}"],
+    "leaky_relu": lambda l, short: [f"negative slope {l.negative_slope:g}"],
+    "linear": lambda l, short: [f"{l.out_features} units" + ("" if l.bias else ", no bias")],
+    "flatten": lambda l, short: [],
+    **{a: (lambda l, short: []) for a in ACTIVATIONS - {"leaky_relu"}},
+}
+LEGEND = {"LR": "k = kernel, s = stride, p = padding", "TB": None}  # the compact layout's shorthand
+
+
+def _details(layer, layout: str) -> list[str]:
+    fn = DETAILS.get(layer.type)
+    if fn is not None:
+        return fn(layer, layout == "LR")
+    return [layer.settings()] if layer.settings() else []
+
+
+def _dims(shape, layout) -> str:
+    return (" x " if layout == "TB" else "x").join(map(str, shape))
+
+
+def _groups(nodes, group: bool) -> list[list]:
+    """Runs of IR layer nodes drawn as one box: [conv, (bn), act] when grouping, else singletons."""
+    out: list[list] = []
+    for node in nodes:
+        head = out[-1][0] if out else None
+        if (group and head is not None and head.op in GROUP_HEADS and
+                (node.op == "batchnorm2d" or node.op in ACTIVATIONS) and
+                not any(m.op in ACTIVATIONS for m in out[-1])):
+            out[-1].append(node)
+        else:
+            out.append([node])
+    return out
+
+
+def _strip_name(message: str, name: str) -> str:
+    """'conv1: kernel_size 4 breaks the rule ... (constraints.conv2d.kernel_size)' -> 'kernel_size 4
+    breaks the rule ...': the box already names the layer, the note lists the rules."""
+    message = re.sub(r" \(constraints\.[^)]*\)$", "", message)
+    return re.sub(rf"^{re.escape(name)}( \([^)]*\))?(?: on input [^:]*)?: ", "", message)
+
+
+def _problems_by_layer(diagnostics):
+    per_layer: dict[int, list] = {}
+    loose = []
+    for d in diagnostics:
+        if len(d.path) >= 2 and d.path[0] == "layers" and isinstance(d.path[1], int):
+            per_layer.setdefault(d.path[1], []).append(d)
+        else:
+            loose.append(d)
+    return per_layer, loose
+
+
+def _box(members, problems, layout, fails_here):
+    """(label markup, fill, ink, broken) for one box of one or more layers."""
+    first, last = members[0], members[-1]
+    name = " + ".join(text(m.id) for m in members)
+    kind = " + ".join(m.op for m in members)
+    kind = font(text(kind), "#555555")
+    lines = [f"{b(name)}  {kind}"] if layout == "TB" else [b(name), kind]  # LR: narrow boxes
+    for m in members:
+        lines += [wrapped(line, WRAP[layout]) for line in _details(m.attrs["layer"], layout)]
+    params = sum(m.attrs["info"].params for m in members if m.attrs["info"] is not None)
+    if params:
+        lines.append(font(f"{params:,} params", "#555555", 10))
+    f_info, l_info = first.attrs["info"], last.attrs["info"]
+    if f_info is not None and l_info is not None:
+        same = f_info.input == l_info.output  # activations, dropout, batchnorm: one shape is enough
+        arrow = " \u2192 " if layout == "TB" else "\n\u2192 "  # LR: in and out on two lines, narrow boxes
+        lines.append(text(_dims(f_info.input, layout) if same else
+                          f"{_dims(f_info.input, layout)}{arrow}{_dims(l_info.output, layout)}"))
+    else:
+        lines.append(font("shape unknown: " + ("this layer cannot take its input" if fails_here
+                                               else "an earlier layer fails"), "#777777", 10))
+    severity = "error" if any(d.severity == "error" for d, _ in problems) else "warning"
+    for d, owner in problems:
+        ink = BROKEN["error" if d.severity == "error" else "warning"][1]
+        lines.append(font("\u2717 " + wrapped(_strip_name(d.message, owner), WRAP[layout]), ink, 11))
+    fill, ink = BROKEN[severity] if problems else (FILL.get(first.op, "#ffffff"), "#444444")
+    return rows(lines), fill, ink, bool(problems)
+
+
+def _rules_lines(rules) -> list[str]:
+    """The constraints block as one line per layer type (or shape rule)."""
+    from ..cnn.layers import BY_TYPE
+    from ..cnn.rules import rule_text
+
+    if rules is None:
+        return []
+    out = []
+    for type_name in BY_TYPE:
+        block = getattr(rules, type_name)
+        if block:
+            out.append(f"{type_name}: " + "; ".join(f"{k} {rule_text(v)}" for k, v in block.items()))
+    for key in ("before_flatten", "output"):
+        shape = getattr(rules, key)
+        if shape is not None:
+            out.append(f"{key}: {' x '.join(map(str, shape))}")
+    if rules.max_params is not None:
+        out.append(f"max_params: {rules.max_params:,}")
+    return out
+
+
+def _note(spec, loose, n_broken_layers, layout):
+    """Markup of the design-rules note, or None when there are no rules and no loose problems."""
+    rules = _rules_lines(spec.rules() if spec.constraints is not None else None)
+    if not rules and not loose:
+        return None
+    width = WRAP[layout] + 14
+    lines = [b("design rules")] + [wrapped(r, width) for r in rules]
+    for d in loose:
+        ink = BROKEN["error" if d.severity == "error" else "warning"][1]
+        lines.append(font("\u2717 " + wrapped(d.message, width), ink))
+    if n_broken_layers:
+        lines.append(font(f"\u2717 {n_broken_layers} layer(s) in red: the reasons are in their boxes",
+                          BROKEN["error"][1]))
+    if not loose and not n_broken_layers:
+        lines.append(font("\u2713 every rule holds", "#1a7f37"))
+    return rows(lines, align="LEFT")
+
+
+def render(spec, layout: str = "TB", group: bool = False, **_options):
+    """graphviz.Digraph of a cnn spec (works on designs that break rules or fail shape inference)."""
+    graph = spec.lower()
+    per_layer, loose = _problems_by_layer(spec.check())
+    g = digraph(spec.title, layout, "cnn", subtitle=LEGEND[layout])
+    g.attr(ranksep="0.3", nodesep="0.25")
+    g.attr("node", shape="box", style="rounded,filled", margin="0.12,0.05")
+    ids = Ids()
+    first, *layers = graph.nodes
+    g.node("g_input", html(rows([b("input"), text(_dims(first.attrs["shape"], layout))])),
+           fillcolor=FILL["input"], color="#444444", **{"class": "input"})
+    previous, broken = "g_input", 0
+    failing = next((n for n in layers if n.attrs["info"] is None), None)  # where shape inference stops
+    for members in _groups(layers, group):
+        problems = [(d, m.id) for m in members for d in per_layer.get(m.path[1], [])]
+        label, fill, ink, bad = _box(members, problems, layout, failing in members)
+        broken += bad
+        node = ids.new(members[0].id)
+        css = "layer " + " ".join(dict.fromkeys(m.op for m in members)) + (" broken" if bad else "")
+        g.node(node, html(label), fillcolor=fill, color=ink, penwidth="2.5" if bad else "1", **{"class": css})
+        g.edge(previous, node)
+        previous = node
+    note = _note(spec, loose, broken, layout)
+    if note is not None:
+        ink = BROKEN["error"][1] if loose or broken else "#444444"
+        with g.subgraph() as top:  # the note sits beside the input box
+            top.attr(rank="same")
+            top.node("g_input")
+            top.node("g_rules", html(note), shape="note", style="filled", fillcolor="#fffbe6",
+                     color=ink, penwidth="2" if loose or broken else "1", **{"class": "rules"})
+    return g

@@ -1,0 +1,52 @@
+"""Writing diagrams: the format from the file extension, images via Graphviz's ``dot``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+FORMATS = ("svg", "png", "pdf", "dot")
+SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+INSTALL = ("install Graphviz: 'sudo apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' "
+           "(macOS) or 'conda install -c conda-forge graphviz'; or write DOT text with -o FILE.dot")
+
+
+class GraphvizMissing(Exception):
+    """Graphviz's ``dot`` program is not on PATH (DOT text still works)."""
+
+
+class RenderFailed(Exception):
+    """``dot`` ran and refused the graph (a bug in the drawer: its stderr says why)."""
+
+
+def format_for(path: str, override: str | None = None) -> str | None:
+    """'a.png' -> 'png'; an explicit --format wins; None when the extension says nothing."""
+    if override:
+        return override
+    return SUFFIXES.get(Path(path).suffix.lower())
+
+
+def image(graph, fmt: str) -> bytes:
+    """The diagram as bytes in ``fmt``: DOT text needs nothing, other formats run ``dot``."""
+    import graphviz
+
+    if fmt == "dot":
+        return graph.source.encode("utf-8")
+    try:
+        return graph.pipe(format=fmt)
+    except graphviz.ExecutableNotFound:
+        raise GraphvizMissing(f"writing {fmt.upper()} needs Graphviz's 'dot' program, which is not on PATH: "
+                              f"{INSTALL}") from None
+    except graphviz.CalledProcessError as exc:
+        err = (exc.stderr or b"").decode("utf-8", "replace").strip()
+        raise RenderFailed(f"dot -T{fmt} failed: {err}") from None
+
+
+def write(graph, target: str, fmt: str) -> None:
+    """Write the diagram to ``target`` ('-' = stdout, DOT or image bytes)."""
+    import sys
+
+    data = image(graph, fmt)
+    if target == "-":
+        sys.stdout.write(data.decode("utf-8")) if fmt in ("dot", "svg") else sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    Path(target).write_bytes(data)
