@@ -12,7 +12,7 @@ import sys
 
 from .diagnostics import SpecError
 
-COMMANDS = ("validate", "shapes", "explain", "check", "schema", "compile", "render")
+COMMANDS = ("validate", "shapes", "explain", "check", "schema", "compile", "render", "design", "train", "evaluate", "predict")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -1,6 +1,7 @@
 """archspec validate PATH...: every problem of every file, located."""
 from __future__ import annotations
 
+import json
 import sys
 
 from . import add_format
@@ -11,6 +12,7 @@ def register(sub):
     p.add_argument("paths", nargs="+", metavar="PATH", help="spec files or folders of them")
     add_format(p, ["text", "json"], "text")
     p.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+    p.add_argument("--suggest", action="store_true", help="propose verified repairs for specs that break their rules")
     p.set_defaults(func=run)
 
 
@@ -27,12 +29,22 @@ def run(args) -> int:
         print("archspec validate: no .yaml files found", file=sys.stderr)
         return 2
     reports = [check_file(f) for f in files]
+    fixes = {}
+    if args.suggest:
+        from ..design.repair import report_suggestions
+
+        fixes = {r.file: report_suggestions(r) for r in reports}
     if args.format == "json":
-        print(reports_json(reports))
+        doc = json.loads(reports_json(reports))
+        for entry in doc["files"]:
+            if fixes.get(entry["path"]) is not None:
+                entry["suggestions"] = fixes[entry["path"]]
+        print(json.dumps(doc, indent=2))
     else:
         for r in reports:
             if r.diagnostics:
                 print(r.text())
+                print("".join(f"    suggest: {s}\n" for s in fixes.get(r.file) or []), end="")
             elif not args.quiet:
                 print(f"{r.file}: ok")
         bad = sum(not r.valid for r in reports)

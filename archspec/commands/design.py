@@ -1,0 +1,86 @@
+"""archspec design RULES: how many designs meet the rules, and the best of them as spec files."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from . import add_format
+
+METRICS = ("params", "macs", "memory", "depth")
+
+
+def register(sub):
+    p = sub.add_parser("design", help="count the designs a rule set allows; write the best as spec files")
+    p.add_argument("rules", metavar="RULES", help="a cnn spec or rules file with input: and constraints:")
+    p.add_argument("--count", action="store_true", help="only count the designs (exactly, without listing them)")
+    p.add_argument("--top", type=int, metavar="K", help="the K best designs (default 5 unless --count)")
+    p.add_argument("--by", choices=METRICS, default="params", help="rank by (smallest first; default: params)")
+    p.add_argument("--out", metavar="DIR", help="write each design as a spec file into DIR")
+    add_format(p, ["text", "json"], "text")
+    p.set_defaults(func=run)
+
+
+def _overview(designs, by, files, fmt="text") -> str:
+    from ..tables import human, table
+
+    def code(x):  # conv 3/2/1 = kernel 3, stride 2, padding 1
+        if x.type == "conv2d":
+            (k, _), (s, _), (p, _) = (x.resolved()[q] for q in ("kernel_size", "stride", "padding"))
+            return f"c{k}/{s}/{p}"
+        return {"maxpool2d": "P", "avgpool2d": "A"}.get(x.type)
+
+    rows = [[d.rank, f"{d.params:,}", human(d.macs), f"{human(d.memory)}B", d.depth,
+             " ".join(c for c in map(code, d.layers) if c), files.get(d.rank, "")] for d in designs]
+    return table(["#", "params", "MACs", "activations", "layers", "encoder (conv k/s/p, P = pool)", "file"], rows,
+                 fmt, right={0, 1, 2, 3, 4})
+
+
+def _design_table(d) -> str:
+    from ..tables import dims, table
+
+    rows = [[x.index, x.name, x.settings, dims(x.output), f"{x.params:,}", f"{x.macs:,}"] for x in d.report.layers]
+    rows.append(["", "total", "", "", f"{d.params:,}", f"{d.macs:,}"])
+    return table(["#", "layer", "settings", "output", "params", "MACs"], rows, right={0, 4, 5})
+
+
+def run(args) -> int:
+    from ..design import count, load_problem, top
+    from ..design.write import design_yaml
+
+    if args.top is not None and args.top < 1:
+        print("archspec design: --top needs a positive number", file=sys.stderr)
+        return 2
+    problem = load_problem(args.rules)
+    result = count(problem.space)
+    k = args.top if args.top is not None else (0 if args.count else 5)
+    designs = top(problem.space, k, args.by, problem.search.prefer) if result.count else []
+    files = {}
+    if args.out and designs:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        for d in designs:
+            path = out / f"{problem.name}-{args.by}-{d.rank:02d}.yaml"
+            path.write_text(design_yaml(problem, d, args.by, result.count))
+            files[d.rank] = str(path)
+    problems = [d.format(problem.file) for d in result.diagnostics]
+    if args.format == "json":
+        print(json.dumps({"count": result.count, "by": args.by, "searched": problem.space.describe(),
+                          "notes": result.notes, "diagnostics": [d.to_json() for d in result.diagnostics],
+                          "designs": [d.to_json() | ({"file": files[d.rank]} if d.rank in files else {})
+                                      for d in designs]}, indent=2))
+    else:
+        print(f"{problem.name} ({problem.file}): {result.count:,} design{'s' if result.count != 1 else ''} "
+              "meet the rules")
+        print(f"searched: {problem.space.describe()}")
+        for note in result.notes:
+            print(f"note: {note}")
+        if designs:
+            print(f"\nTop {len(designs)} by {args.by}:\n")
+            print(_overview(designs, args.by, files))
+            for d in designs:
+                print(f"\n#{d.rank}" + (f" ({files[d.rank]})" if d.rank in files else ""))
+                print(_design_table(d))
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+    return 0 if result.count else 1
