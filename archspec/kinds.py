@@ -21,7 +21,7 @@ KINDS: dict[str, dict[str, str]] = {
         "render": "archspec.render.cnn:render",
     },
     "rules": {"model": "archspec.cnn.spec:RulesSpec"},
-    "equations": {},
+    "equations": {"render": "archspec.render.network:render"},
     "feature_map": {
         "model": "archspec.featuremap.spec:FeatureMapSpec",
         "explain": "archspec.featuremap.explain:explain",

@@ -10,12 +10,15 @@ APPLIES = {"values": "equations", "grads": "equations", "group": "cnn", "cell": 
 DRAWS_INVALID = {"cnn"}  # kinds whose diagram marks rule and shape problems instead of refusing
 
 
-def _cell(text: str) -> tuple[int, int]:
+def _cell(text: str) -> tuple[int, ...]:
+    """'2,3' -> (2, 3); 'C,R,Q' for maps with several channels. 1-based, as the worked solutions count."""
     try:
-        r, c = (int(v) for v in text.split(","))
+        cell = tuple(int(v) for v in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected ROW,COL such as 0,1; received {text!r}") from None
-    return r, c
+        cell = ()
+    if len(cell) not in (2, 3):
+        raise argparse.ArgumentTypeError(f"expected ROW,COL (1-based) such as 1,2; received {text!r}")
+    return cell
 
 
 def register(sub):
@@ -33,7 +36,7 @@ def register(sub):
     p.add_argument("--grads", action="store_true", help="equations: also dl/dw on every edge (implies --values)")
     p.add_argument("--layout", choices=("LR", "TB"), help="left-to-right or top-to-bottom (default: by kind)")
     p.add_argument("--group", action="store_true", help="cnn: one box per conv/linear layer with its activation")
-    p.add_argument("--cell", type=_cell, metavar="R,C", help="feature_map: highlight output cell R,C and its window")
+    p.add_argument("--cell", type=_cell, metavar="R,C", help="feature_map: highlight output cell R,C (1-based) and the input cells it reads")
     p.set_defaults(func=run)
 
 

@@ -83,12 +83,19 @@ class Ids:
         return ident
 
 
-def digraph(title: str, rankdir: str, kind: str, subtitle: str | None = None):
-    """An empty graphviz.Digraph with the house style and an escaped title (and subtitle) on top."""
+def digraph(title: str, rankdir: str, kind: str, subtitle=None, align: str = "CENTER"):
+    """An empty graphviz.Digraph with the house style and an escaped title on top; ``subtitle``
+    (a line or a list of lines, plain text) goes under it in grey, aligned by ``align``."""
     import graphviz
 
     g = graphviz.Digraph(name=_NOT_ID.sub("_", kind) or "archspec")
-    label = b(text(title)) + (f'<BR/>{font(text(subtitle), "#555555", 11)}' if subtitle else "")
+    lines = [subtitle] if isinstance(subtitle, str) else list(subtitle or [])
+    label = b(text(title))
+    if lines:
+        label = ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
+                 f"<TR><TD>{label}</TD></TR>"
+                 + "".join(f'<TR><TD ALIGN="{align}">{font(text(line), "#555555", 11)}</TD></TR>' for line in lines)
+                 + "</TABLE>")
     g.attr(rankdir=rankdir, label=html(label), labelloc="t", fontname=FONT, fontsize="16", newrank="true")
     g.attr("node", fontname=FONT, fontsize="12")
     g.attr("edge", fontname=FONT, fontsize="11")
