@@ -1,0 +1,38 @@
+"""archspec predict SPEC --weights FILE IMAGE...: the class and probabilities of each image."""
+from __future__ import annotations
+
+import json
+import sys
+
+
+def register(sub):
+    p = sub.add_parser("predict", help="classify image files with trained weights")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--weights", required=True, metavar="FILE", help="model.safetensors of a run folder")
+    p.add_argument("--top", type=int, default=3, metavar="K", help="show the K most likely classes (default 3)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..cli import need
+
+    need("torch")
+    from ..training.inference import InferenceError, predict
+
+    try:
+        results = predict(args.spec, args.weights, args.images, top=args.top)
+    except InferenceError as exc:
+        print(f"archspec predict: {exc}", file=sys.stderr)
+        return 1
+    if args.format == "json":
+        print(json.dumps(results, indent=2))
+    else:
+        for r in results:
+            if "error" in r:
+                print(f"{r['image']}: error: {r['error']}", file=sys.stderr)
+                continue
+            rest = ", ".join(f"{t['class']} {t['probability']:.3f}" for t in r["top"][1:])
+            print(f"{r['image']}: {r['class']} {r['probability']:.3f}" + (f"  ({rest})" if rest else ""))
+    return 1 if any("error" in r for r in results) else 0

@@ -1,0 +1,91 @@
+"""Checkpoints for bit-identical resume: one safetensors file, tensors plus a JSON metadata entry.
+
+Tensors: ``model.*`` (weights and buffers), ``optim.<i>.<name>`` (optimizer
+state), ``best.*`` (early stopping's best weights), ``rng.torch``,
+``rng.data`` (the generator that orders and flips batches), ``rng.cuda.<i>``.
+JSON: the loop State, optimizer and scheduler scalars, numpy and Python RNG
+states, and what the run was made from (resolved spec, data fingerprint).
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import asdict
+
+import numpy as np
+import torch
+
+from .loop import State
+from .runfolder import load_tensors, save_tensors
+
+FORMAT = 1
+
+
+def _split_optimizer(sd: dict) -> tuple[dict, dict]:
+    """torch optimizer state_dict -> (tensors, JSON-able rest)."""
+    tensors, state = {}, {}
+    for idx, entries in sd["state"].items():
+        state[str(idx)] = {}
+        for name, value in entries.items():
+            if torch.is_tensor(value):
+                tensors[f"optim.{idx}.{name}"] = value
+            else:
+                state[str(idx)][name] = value
+    return tensors, {"state": state, "param_groups": sd["param_groups"]}
+
+
+def _join_optimizer(tensors: dict, meta: dict) -> dict:
+    state = {int(i): dict(v) for i, v in meta["state"].items()}
+    for key, value in tensors.items():
+        if key.startswith("optim."):
+            _, idx, name = key.split(".", 2)
+            state.setdefault(int(idx), {})[name] = value
+    return {"state": state, "param_groups": meta["param_groups"]}
+
+
+def rng_states(gen: torch.Generator) -> tuple[dict, dict]:
+    tensors = {"rng.torch": torch.get_rng_state(), "rng.data": gen.get_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        tensors.update({f"rng.cuda.{i}": s for i, s in enumerate(torch.cuda.get_rng_state_all())})
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    py = random.getstate()
+    return tensors, {"numpy": [name, keys.tolist(), pos, has_gauss, cached], "python": [py[0], list(py[1]), py[2]]}
+
+
+def set_rng_states(tensors: dict, meta: dict, gen: torch.Generator) -> None:
+    torch.set_rng_state(tensors["rng.torch"])
+    gen.set_state(tensors["rng.data"])
+    cuda = [tensors[k] for k in sorted(k for k in tensors if k.startswith("rng.cuda."))]
+    if cuda and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(cuda)
+    name, keys, pos, has_gauss, cached = meta["numpy"]
+    np.random.set_state((name, np.array(keys, dtype=np.uint32), pos, has_gauss, cached))
+    version, internal, gauss = meta["python"]
+    random.setstate((version, tuple(internal), gauss))
+
+
+def save(path, model, opt, sched, state: State, gen, best: dict, info: dict) -> None:
+    """Everything needed to continue exactly where this epoch ended; written atomically."""
+    opt_tensors, opt_meta = _split_optimizer(opt.state_dict())
+    rng_tensors, rng_meta = rng_states(gen)
+    tensors = {**{f"model.{k}": v for k, v in model.state_dict().items()}, **opt_tensors, **rng_tensors,
+               **{f"best.{k}": v for k, v in best.items()}}
+    meta = {"format": FORMAT, "state": asdict(state), "optimizer": opt_meta,
+            "scheduler": sched.state_dict() if sched is not None else None, "rng": rng_meta, **info}
+    save_tensors(path, tensors, meta)
+
+
+def load(path) -> tuple[dict, dict]:
+    """(tensors, metadata) of a checkpoint; raises runfolder.WeightsError when unreadable."""
+    return load_tensors(path)
+
+
+def restore(tensors: dict, meta: dict, model, opt, sched, gen, best: dict) -> State:
+    """Put model, optimizer, scheduler, RNGs and early-stopping memory back; returns the loop State."""
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    opt.load_state_dict(_join_optimizer(tensors, meta["optimizer"]))
+    if sched is not None and meta["scheduler"] is not None:
+        sched.load_state_dict(meta["scheduler"])
+    best.clear()
+    best.update({k[5:]: v for k, v in tensors.items() if k.startswith("best.")})
+    set_rng_states(tensors, meta["rng"], gen)
+    return State(**meta["state"])

@@ -1,0 +1,52 @@
+"""Decoding one image file to the spec's H x W x C as uint8, safely (no tracebacks, no bombs).
+
+Pillow's ``verify()`` passes a truncated JPEG; only a full decode (``load()``)
+catches it, so every file is fully decoded once. Sizes are checked from the
+header before decoding so a decompression bomb never allocates its pixels.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+MAX_PIXELS = 64 * 1024 * 1024  # larger images are refused before decoding (decompression-bomb guard)
+MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}  # channels -> Pillow mode
+
+
+class BadImage(Exception):
+    """A file that cannot be used; ``reason`` groups the counted warnings."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(f"{reason}: {detail}")
+        self.reason, self.detail = reason, detail
+
+
+def decode(path, shape: tuple, interpolation: str = "bilinear") -> np.ndarray:
+    """File -> H x W x C uint8 array (converted to the channel count, resized); raises BadImage."""
+    from PIL import Image, UnidentifiedImageError
+
+    h, w, c = shape
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(path) as im:
+                if im.width * im.height > MAX_PIXELS:
+                    raise BadImage("too large", f"{im.width} x {im.height} pixels is over the limit of "
+                                   f"{MAX_PIXELS:,} (decompression-bomb guard)")
+                im.load()  # full decode: truncated files fail here, not in verify()
+                im = im.convert(MODES[c])
+                if im.size != (w, h):
+                    im = im.resize((w, h), Image.Resampling[interpolation.upper()])
+                arr = np.asarray(im, dtype=np.uint8)
+        except BadImage:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise BadImage("too large", str(exc).split(" could be")[0]) from None
+        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+            raise BadImage("unreadable", exc.strerror or type(exc).__name__) from None
+        except UnidentifiedImageError:
+            raise BadImage("not an image", "Pillow does not recognise the file format") from None
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise BadImage("unreadable or truncated", str(exc) or type(exc).__name__) from None
+    return arr.reshape(h, w, c)

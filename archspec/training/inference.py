@@ -1,0 +1,119 @@
+"""Trained weights at work: ``evaluate`` recomputes the report on a data set, ``predict`` labels images."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .data import DataError, image_shape, load as load_data
+from .images import BadImage, decode
+from .loop import LOSSES, Batches, predict as outputs
+from .report import classification, plot_confusion
+from .resolve import Resolved, resolve
+from .runfolder import RunFolder, WeightsError, load_tensors
+
+SPLIT_CHOICES = ("test", "val", "train", "all")
+
+
+class InferenceError(Exception):
+    pass
+
+
+@dataclass
+class Loaded:
+    r: Resolved
+    model: torch.nn.Module
+    meta: dict  # classes, mean, std, image shape... from model.safetensors
+    batches: Batches
+
+
+def load_model(spec, weights, data_dir=None, sets=()) -> Loaded:
+    """The spec's network with trained weights (safetensors only); refuses weights of another shape."""
+    from ..build import build
+
+    r = resolve(spec, data_dir=data_dir, sets=sets)
+    try:
+        tensors, meta = load_tensors(weights)
+    except WeightsError as exc:
+        raise InferenceError(str(exc)) from None
+    if "classes" not in meta:
+        raise InferenceError(f"{weights} has no archspec metadata (classes, normalisation): use the "
+                             "model.safetensors of an archspec run folder")
+    model = build(r.spec)
+    own = model.state_dict()
+    problems = [f"missing {k}" for k in own if k not in tensors]
+    problems += [f"unexpected {k}" for k in tensors if k not in own]
+    problems += [f"{k}: file {tuple(tensors[k].shape)}, spec {tuple(v.shape)}" for k, v in own.items()
+                 if k in tensors and tensors[k].shape != v.shape]
+    if problems:
+        raise InferenceError(f"the weights in {weights} do not fit {r.spec.title} ({r.doc.file}):\n  "
+                             + "\n  ".join(problems[:10]))
+    model.load_state_dict(tensors)
+    model.eval()
+    batches = Batches(meta["mean"], meta["std"], torch.device("cpu"), len(r.spec.input_shape) == 1, False)
+    return Loaded(r, model, meta, batches)
+
+
+def evaluate(spec, weights, data_dir=None, split="test", out=None, sets=()) -> dict:
+    """Accuracy, loss and the per-class report of trained weights on a data set of the training layout."""
+    m = load_model(spec, weights, data_dir, sets)
+    cfg = m.r.train
+    try:
+        data = load_data(cfg.dataset, m.r.spec.input_shape, cfg.seed, m.r.base)
+    except DataError as exc:
+        raise m.r.error("bad-data", exc.message, exc.path, exc.hint) from None
+    classes = m.meta["classes"]
+    unknown = sorted(set(data.classes) - set(classes))
+    if unknown:
+        raise InferenceError(f"the data has class(es) {', '.join(unknown)} that the weights were not trained on "
+                             f"(they know {', '.join(classes)})")
+    names = list(data.splits) if split == "all" else [split]
+    if any(s not in data.splits for s in names):
+        raise InferenceError(f"the data has no {split} split (it has {', '.join(data.splits)})")
+    remap = torch.tensor([classes.index(c) for c in data.classes])  # data label -> weights' label
+    x = torch.cat([data.splits[s].x for s in names])
+    y = remap[torch.cat([data.splits[s].y for s in names])]
+    out_t = outputs(m.model, x, m.batches)
+    loss = float(LOSSES[m.meta.get("loss", "cross_entropy")](out_t, y))
+    rep = classification(y.numpy(), out_t.argmax(1).numpy(), classes)
+    title = f"{m.r.spec.title}: {split} accuracy {rep['accuracy']:.1%} on {len(y)} images"
+    result = {"accuracy": rep["accuracy"], "loss": loss, "split": split, "images": len(y), "classes": classes,
+              "per_class": rep["per_class"], "macro_avg": rep["macro_avg"], "weighted_avg": rep["weighted_avg"],
+              "confusion_matrix": rep["confusion"].tolist(), "data": data.source, "skipped": data.skipped_summary(),
+              "weights": str(weights), "report": f"{title} (loss {loss:.4f})\n\n{rep['text']}", "data_report": data.report()}
+    if out is not None:
+        folder = RunFolder.create(m.r.spec.title, out)
+        folder.write("report", f"{title}\n\n{rep['text']}")
+        plot_confusion(rep["confusion"], classes, folder["confusion"], title)
+        folder.write_json("metrics", {k: v for k, v in result.items() if k not in ("report", "data_report")})
+    return result
+
+
+def predict(spec, weights, images, top: int = 3, sets=()) -> list[dict]:
+    """Per image: the predicted class and the top-k probabilities (softmax of the outputs), or the error."""
+    m = load_model(spec, weights, sets=sets)
+    ds = m.r.train.dataset
+    try:
+        shape = image_shape(m.r.spec.input_shape, ds)
+    except DataError as exc:
+        raise InferenceError(exc.message) from None
+    interpolation = getattr(ds, "interpolation", "bilinear")
+    results, arrays = [], []
+    for path in images:
+        try:
+            arrays.append(decode(Path(path), shape, interpolation))
+            results.append({"image": str(path)})
+        except BadImage as exc:
+            results.append({"image": str(path), "error": str(exc)})
+    if arrays:
+        x = torch.from_numpy(np.ascontiguousarray(np.stack(arrays).transpose(0, 3, 1, 2)))
+        probs = torch.softmax(outputs(m.model, x, m.batches), dim=1)
+        ok = [r for r in results if "error" not in r]
+        for r, p in zip(ok, probs):
+            order = torch.argsort(p, descending=True)[:max(1, top)]
+            r["class"] = m.meta["classes"][int(order[0])]
+            r["probability"] = float(p[order[0]])
+            r["top"] = [{"class": m.meta["classes"][int(i)], "probability": float(p[i])} for i in order]
+    return results

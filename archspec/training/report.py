@@ -1,0 +1,129 @@
+"""Evaluation results: per-class report (scikit-learn), confusion matrix, fit verdict, plots.
+
+Computing (``classification``, ``verdict``) is separate from presenting
+(``plot_curves``, ``plot_confusion``); plots use matplotlib's Agg backend.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+OVERFIT_GAP = 0.05  # train accuracy this far above validation accuracy counts as overfitting
+UNDERFIT_ACCURACY = 0.9  # training accuracy below this, with a small gap, counts as underfitting
+
+
+def classification(y_true, y_pred, classes: list[str]) -> dict:
+    """Accuracy, per-class precision/recall/f1/support, the report text and the confusion matrix."""
+    from sklearn.metrics import classification_report, confusion_matrix
+
+    labels = list(range(len(classes)))
+    kw = dict(labels=labels, target_names=classes, zero_division=0)
+    d = classification_report(y_true, y_pred, output_dict=True, **kw)
+    per_class = {c: {"precision": d[c]["precision"], "recall": d[c]["recall"], "f1": d[c]["f1-score"],
+                     "support": int(d[c]["support"])} for c in classes}
+    avg = {k.replace(" ", "_"): {"precision": d[k]["precision"], "recall": d[k]["recall"], "f1": d[k]["f1-score"],
+                                 "support": int(d[k]["support"])} for k in ("macro avg", "weighted avg")}
+    return {"accuracy": float(np.mean(np.asarray(y_true) == np.asarray(y_pred))) if len(y_true) else 0.0,
+            "per_class": per_class, **avg,
+            "text": classification_report(y_true, y_pred, digits=4, **kw),
+            "confusion": confusion_matrix(y_true, y_pred, labels=labels)}
+
+
+def kept_row(history: list[dict], best_epoch: int | None) -> dict:
+    """The history row whose weights the run kept (the best epoch when early stopping restored it)."""
+    return next((h for h in history if h["epoch"] == best_epoch), history[-1]) if history else {}
+
+
+def generalization_gap(row: dict, fallback_accuracy: float) -> float:
+    """Train accuracy minus validation accuracy (minus the report split's accuracy without validation)."""
+    other = row.get("val_accuracy")
+    return row.get("train_accuracy", 0.0) - (other if other is not None else fallback_accuracy)
+
+
+def verdict(history: list[dict]) -> tuple[str, str]:
+    """('overfitting' | 'underfitting' | 'still improving' | 'good fit', one-line explanation) from the curves."""
+    if not history:
+        return "no epochs", "no epoch finished"
+    last = history[-1]
+    has_val = last["val_loss"] is not None
+    if has_val:
+        best = min(history, key=lambda h: h["val_loss"])
+        gap = last["train_accuracy"] - last["val_accuracy"]
+        rising = best["epoch"] < last["epoch"] - 1 and last["val_loss"] > best["val_loss"] * 1.1 \
+            and last["train_loss"] < best["train_loss"]
+        if rising or gap > OVERFIT_GAP:
+            why = (f"validation loss rose from {best['val_loss']:.4f} (epoch {best['epoch']}) to "
+                   f"{last['val_loss']:.4f} (epoch {last['epoch']}) while training loss kept falling" if rising else
+                   f"training accuracy {last['train_accuracy']:.1%} is {gap * 100:.1f} points above validation "
+                   f"accuracy {last['val_accuracy']:.1%}")
+            return "overfitting", (f"overfitting: {why}; try more weight decay, dropout, augmentation, more data "
+                                   "or early stopping")
+    if last["train_accuracy"] < UNDERFIT_ACCURACY:
+        return "underfitting", (f"underfitting: training accuracy is only {last['train_accuracy']:.1%}"
+                                + (f" (validation {last['val_accuracy']:.1%})" if has_val else "")
+                                + "; train longer, raise the learning rate, or use a larger network")
+    if len(history) > 1 and last["train_loss"] < 0.9 * history[-2]["train_loss"] \
+            and (not has_val or last["val_loss"] <= min(h["val_loss"] for h in history)):
+        return "still improving", (f"still improving: training loss fell "
+                                   f"{1 - last['train_loss'] / history[-2]['train_loss']:.0%} in the last epoch"
+                                   + (" and validation loss is at its lowest" if has_val else "")
+                                   + "; more epochs may help")
+    val = f" vs validation {last['val_accuracy']:.1%}" if has_val else ""
+    return "good fit", f"good fit: training accuracy {last['train_accuracy']:.1%}{val}, no sign of overfitting"
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_curves(history: list[dict], path, title: str, best_epoch: int | None = None) -> None:
+    """Loss and accuracy per epoch, train and validation, side by side."""
+    plt = _pyplot()
+    epochs = [h["epoch"] for h in history]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for ax, key, label in ((axes[0], "loss", "loss"), (axes[1], "accuracy", "accuracy")):
+        ax.plot(epochs, [h[f"train_{key}"] for h in history], "o-", label=f"train {label}")
+        if any(h[f"val_{key}"] is not None for h in history):
+            ax.plot(epochs, [h[f"val_{key}"] for h in history], "s-", label=f"validation {label}")
+        if best_epoch is not None:
+            ax.axvline(best_epoch, color="grey", linestyle=":", label=f"best epoch ({best_epoch})")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.set_title(f"{label} per epoch")
+        ax.grid(alpha=0.3)
+        ax.legend()
+        if len(epochs) < 20:
+            ax.set_xticks(epochs)
+    axes[1].yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_confusion(cm, classes: list[str], path, title: str) -> None:
+    """Counts per (true, predicted) class, rows = true class."""
+    plt = _pyplot()
+    k = len(classes)
+    size = max(4.5, 0.55 * k + 2.5)
+    fig, ax = plt.subplots(figsize=(size + 1, size))
+    im = ax.imshow(cm, cmap="Blues")
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    ax.set_xticks(range(k), classes, rotation=45, ha="right")
+    ax.set_yticks(range(k), classes)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title)
+    threshold = cm.max() / 2 if cm.size else 0
+    if k <= 30:
+        for i in range(k):
+            for j in range(k):
+                ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=9,
+                        color="white" if cm[i, j] > threshold else "black")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

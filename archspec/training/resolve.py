@@ -1,0 +1,166 @@
+"""Spec file + command-line overrides (--set, --data, --epochs) -> one validated spec to train.
+
+Overrides are applied to the YAML data before validation, so a bad value from
+the command line gets the same checks (and a message naming the flag) as one
+written in the file. Errors about the file keep their file:line:col.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..diagnostics import Diagnostic, SpecError
+from ..loader import Document, load_file, load_text
+from .config import Optimizer, TrainConfig
+
+SHARED_DATASET_KEYS = ("val_fraction", "test_fraction", "normalize", "augment")
+
+
+class OverrideError(Exception):
+    """A command-line override is invalid (message lines name the flag)."""
+
+
+@dataclass
+class Resolved:
+    spec: object  # a validated CnnSpec
+    doc: Document
+    overrides: dict = field(default_factory=dict)  # spec path -> flag text, e.g. ('train', 'epochs') -> '--epochs 3'
+
+    @property
+    def train(self) -> TrainConfig:
+        return self.spec.train or TrainConfig()
+
+    @property
+    def base(self) -> Path:
+        """Folder that relative dataset paths in the spec are relative to."""
+        return Path(self.doc.file).resolve().parent
+
+    def error(self, code: str, message: str, path: tuple, hint: str | None = None) -> Exception:
+        """A located SpecError, or an OverrideError when ``path`` came from the command line."""
+        flag = self._flag(path)
+        if flag:
+            return OverrideError(_flag_text(flag, code, message, hint))
+        return SpecError([self.doc.source.place(Diagnostic(code, message, path, hint=hint))], self.doc.file)
+
+    def _flag(self, path: tuple) -> str | None:
+        return next((f for p, f in self.overrides.items() if tuple(path[:len(p)]) == p), None)
+
+    def resolved(self) -> dict:
+        """The spec with every default filled in and the dataset path made absolute (saved with the run)."""
+        doc = self.spec.model_dump(mode="json")
+        doc["train"] = self.train.model_dump(mode="json")
+        ds = doc["train"]["dataset"]
+        if ds.get("path"):
+            ds["path"] = str((self.base / ds["path"]).resolve())
+        return doc
+
+    def sha256(self) -> str:
+        return hashlib.sha256(json.dumps(self.resolved(), sort_keys=True).encode()).hexdigest()
+
+
+def _flag_text(flag: str, code: str, message: str, hint: str | None) -> str:
+    return f"{flag}: error[{code}]: {message}" + (f"\n    hint: {hint}" if hint else "")
+
+
+def _key_path(key: str, data: dict) -> tuple:
+    """'train.optimizer.lr' -> ('train', 'optimizer', 'lr'); short forms 'epochs' -> ('train', 'epochs') and
+    'lr' -> ('train', 'optimizer', 'lr'); digits are list indices ('layers.0.out_channels')."""
+    parts = tuple(int(p) if p.isdigit() else p for p in key.split("."))
+    if parts and parts[0] not in data:
+        for prefix, model in ((("train",), TrainConfig), (("train", "optimizer"), Optimizer)):
+            if parts[0] in model.model_fields:
+                return prefix + parts
+    return parts
+
+
+def _assign(data, path: tuple, value, flag: str) -> None:
+    cur = data
+    for i, part in enumerate(path[:-1]):
+        nxt = cur[part] if (isinstance(cur, dict) and part in cur) or \
+            (isinstance(cur, list) and isinstance(part, int) and part < len(cur)) else None
+        if nxt is None:
+            if isinstance(cur, list):
+                raise OverrideError(f"{flag}: {'.'.join(map(str, path[:i + 1]))} is past the end of the list "
+                                    f"({len(cur)} entries)")
+            cur[part] = nxt = {}
+        if not isinstance(nxt, (dict, list)):
+            raise OverrideError(f"{flag}: {'.'.join(map(str, path[:i + 1]))} is a value, not a mapping")
+        cur = nxt
+    if isinstance(cur, list) and not (isinstance(path[-1], int) and path[-1] < len(cur)):
+        raise OverrideError(f"{flag}: no entry {path[-1]} in {'.'.join(map(str, path[:-1]))}")
+    cur[path[-1]] = value
+
+
+def parse_set(item: str) -> tuple[str, object]:
+    """'train.optimizer.lr=0.01' -> ('train.optimizer.lr', 0.01), values read as YAML (1e-3, true, [3, 3])."""
+    key, sep, text = item.partition("=")
+    if not sep or not key.strip():
+        raise OverrideError(f"--set {item}: expected KEY=VALUE, e.g. --set train.optimizer.lr=0.01")
+    try:
+        value = load_text(f"value: {text}").data["value"]
+    except SpecError as exc:
+        raise OverrideError(f"--set {item}: the value is not valid YAML ({exc.diagnostics[0].message})") from None
+    return key.strip(), value
+
+
+def apply_overrides(data: dict, data_dir=None, epochs=None, sets=()) -> dict:
+    """Change ``data`` in place; returns spec path -> flag text for error messages."""
+    flags = {}
+    for item in sets:
+        key, value = parse_set(item)
+        path = _key_path(key, data)
+        _assign(data, path, value, f"--set {item}")
+        flags[path] = f"--set {item}"
+    if epochs is not None:
+        _assign(data, ("train", "epochs"), epochs, f"--epochs {epochs}")
+        flags[("train", "epochs")] = f"--epochs {epochs}"
+    if data_dir is not None:
+        train = data.setdefault("train", {})
+        old = train.get("dataset") if isinstance(train, dict) and isinstance(train.get("dataset"), dict) else {}
+        if old.get("type") == "image_folder":
+            new = {**old, "path": os.path.abspath(data_dir)}
+        else:
+            new = {"type": "image_folder", "path": os.path.abspath(data_dir),
+                   **{k: old[k] for k in SHARED_DATASET_KEYS if k in old}}
+        train["dataset"] = new
+        flags[("train", "dataset", "path")] = f"--data {data_dir}"
+    return flags
+
+
+def resolve(path, data_dir=None, epochs=None, sets=()) -> Resolved:
+    """Load ``path``, apply the overrides, validate; raises SpecError or OverrideError."""
+    from ..validation import parse_document
+
+    doc = load_file(path)
+    data = copy.deepcopy(doc.data)
+    flags = apply_overrides(data, data_dir, epochs, sets)
+    doc = Document(data, doc.source, doc.file, doc.text)
+    spec, diags = parse_document(doc)
+    errors = [d for d in diags if d.severity == "error"]
+    if errors:
+        r = Resolved(spec, doc, flags)
+        if any(r._flag(d.path) for d in errors):  # name the flag instead of the file's line
+            raise OverrideError("\n".join(_flag_text(r._flag(d.path), d.code, d.message, d.hint) if r._flag(d.path)
+                                          else d.format(doc.file) for d in errors))
+        raise SpecError(errors, doc.file)
+    if not hasattr(spec, "input_shape"):
+        raise SpecError([doc.source.place(Diagnostic(
+            "not-trainable", f"archspec train trains image classifiers (kind: cnn); this spec is kind "
+            f"'{spec.kind}'", ("kind",), hint="see `archspec explain` for equation networks"))], doc.file)
+    return Resolved(spec, doc, flags)
+
+
+def differences(old, new, path: str = "") -> list[str]:
+    """'train.optimizer.lr: 0.001 -> 0.01' for every value that differs between two resolved specs."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for k in sorted(set(old) | set(new), key=str):
+            out += differences(old.get(k), new.get(k), f"{path}.{k}" if path else str(k))
+        return out
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [d for i, (a, b) in enumerate(zip(old, new)) for d in differences(a, b, f"{path}[{i}]")]
+    return [] if old == new else [f"{path}: {json.dumps(old)} -> {json.dumps(new)}"]

@@ -1,0 +1,113 @@
+"""The run folder: where a training run keeps its spec, history, reports, weights and checkpoint.
+
+Files are written atomically (temporary file, fsync, rename), so a run killed
+at any moment leaves the previous complete version of each file. Weights are
+safetensors with a JSON metadata entry; nothing here ever unpickles.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import time
+from pathlib import Path
+
+FILES = {
+    "spec": "spec.yaml",  # the resolved spec (overrides applied, defaults filled in)
+    "history": "history.csv",
+    "metrics": "metrics.json",
+    "curves": "curves.png",
+    "confusion": "confusion_matrix.png",
+    "report": "classification_report.txt",
+    "weights": "model.safetensors",
+    "checkpoint": "checkpoint.safetensors",
+}
+HISTORY_COLUMNS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds",
+                   "images_per_second")
+META_KEY = "archspec"  # safetensors metadata key holding our JSON
+
+
+class RunFolder:
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def __getitem__(self, what: str) -> Path:
+        return self.path / FILES[what]
+
+    @classmethod
+    def create(cls, title: str, out=None, root="runs") -> "RunFolder":
+        """``out`` as given, else runs/<spec name>/<timestamp> (a suffix keeps runs in one second apart)."""
+        if out is None:
+            base = Path(root) / title / time.strftime("%Y%m%d-%H%M%S")
+            out, n = base, 1
+            while out.exists():
+                n += 1
+                out = base.with_name(f"{base.name}-{n}")
+        path = Path(out)
+        path.mkdir(parents=True, exist_ok=True)
+        return cls(path)
+
+    def write(self, what: str, data: bytes | str) -> Path:
+        atomic_write(self[what], data.encode() if isinstance(data, str) else data)
+        return self[what]
+
+    def write_history(self, history: list[dict]) -> Path:
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, HISTORY_COLUMNS, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        w.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in history)
+        return self.write("history", buf.getvalue())
+
+    def write_json(self, what: str, doc: dict) -> Path:
+        return self.write(what, json.dumps(doc, indent=2) + "\n")
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, fsync it, rename over ``path``, fsync the folder."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    try:
+        fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def save_tensors(path: Path, tensors: dict, meta: dict) -> None:
+    """tensors + JSON metadata -> one safetensors file, atomically."""
+    from safetensors.torch import save
+
+    data = save({k: v.detach().cpu().contiguous() for k, v in tensors.items()},
+                metadata={META_KEY: json.dumps(meta)})
+    atomic_write(path, data)
+
+
+class WeightsError(Exception):
+    pass
+
+
+def load_tensors(path) -> tuple[dict, dict]:
+    """(tensors, metadata JSON) from a safetensors file; safetensors has no code to run (no pickle)."""
+    from safetensors import SafetensorError, safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"no such file: {path}")
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            tensors = {k: fh.get_tensor(k) for k in fh.keys()}
+            meta = json.loads((fh.metadata() or {}).get(META_KEY, "{}"))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise WeightsError(f"{path} is not a readable safetensors file ({exc})") from None
+    return tensors, meta
