@@ -13,7 +13,7 @@ from fractions import Fraction
 from ..cnn.layers import ShapeError, window
 from ..diagnostics import Diagnostic
 from .maps import Map, number, size
-from .spec import AvgPool, Conv, MaxPool
+from .spec import AvgPoolOp, ConvOp, MaxPoolOp
 
 
 @dataclass(frozen=True)
@@ -54,10 +54,10 @@ def _axes(op, c: int, h: int, w: int) -> tuple[Axis, Axis]:
     """PyTorch's checks and output sizes; raises ShapeError naming the field to point at."""
     (kh, kw), (sh, sw), (dh, dw) = op.kernel_hw(), op.strides(), op.dilations()
     (pt, pb), (pl, pr) = op.pads()
-    if isinstance(op, Conv) and op.padding == "same" and (sh, sw) != (1, 1):
+    if isinstance(op, ConvOp) and op.padding == "same" and (sh, sw) != (1, 1):
         raise ShapeError("same-padding-stride", "padding 'same' needs stride 1 (PyTorch refuses strided 'same')",
                          "padding", hint="give the padding as a number")
-    if not isinstance(op, Conv) and (pt > kh // 2 or pl > kw // 2):
+    if not isinstance(op, ConvOp) and (pt > kh // 2 or pl > kw // 2):
         raise ShapeError("pool-padding", f"padding {op.padding} is more than half the kernel {op.kernel_size} "
                          "(PyTorch requires padding <= kernel_size // 2)", "padding")
     ceil = getattr(op, "ceil_mode", False)
@@ -70,7 +70,7 @@ def _axes(op, c: int, h: int, w: int) -> tuple[Axis, Axis]:
                              hint="use a smaller kernel, or more padding")
         out, formula = window(n, k, s, lo, hi, d, ceil, name)
         axes.append(Axis(n, k, s, lo, hi, d, out, formula))
-    if not isinstance(op, Conv):  # PyTorch gives -inf / nan for a window of padding only
+    if not isinstance(op, ConvOp):  # PyTorch gives -inf / nan for a window of padding only
         for ax, name in zip(axes, "HW"):
             empty = [o for o in range(ax.out) if not any(ax.real(p) for p in ax.taps(o))]
             if empty:
@@ -84,7 +84,7 @@ def plan(in_size: tuple, steps) -> list[Plan]:
     out = []
     for i, (op, _) in enumerate(steps):
         c = in_size[0]
-        if isinstance(op, Conv):
+        if isinstance(op, ConvOp):
             kc = size(op.kernel_map())[0]
             if kc != c:
                 raise _at(ShapeError("kernel-channels", f"the input has {c} channel{'s' * (c > 1)} but the kernel "
@@ -94,7 +94,7 @@ def plan(in_size: tuple, steps) -> list[Plan]:
             ah, aw = _axes(op, *in_size)
         except ShapeError as exc:
             raise _at(exc, i) from None
-        out_size = (1 if isinstance(op, Conv) else c, ah.out, aw.out)
+        out_size = (1 if isinstance(op, ConvOp) else c, ah.out, aw.out)
         out.append(Plan(in_size, (ah, aw), out_size))
         in_size = out_size
     return out
@@ -166,7 +166,7 @@ def _avg(op, x, kernel, ah, aw, c, i, j):
                 divisor=len(values))
 
 
-CELL = {Conv: _conv, MaxPool: _max, AvgPool: _avg}
+CELL = {ConvOp: _conv, MaxPoolOp: _max, AvgPoolOp: _avg}
 
 
 def run(spec) -> list[Step]:
@@ -175,7 +175,7 @@ def run(spec) -> list[Step]:
     steps = spec.steps()
     out = []
     for index, ((op, path), geo) in enumerate(zip(steps, plan(size(x), steps))):
-        kernel = op.kernel_map() if isinstance(op, Conv) else None
+        kernel = op.kernel_map() if isinstance(op, ConvOp) else None
         ah, aw = geo.axes
         cells = [CELL[type(op)](op, x, kernel, ah, aw, c, i, j)
                  for c in range(geo.out_size[0]) for i in range(ah.out) for j in range(aw.out)]

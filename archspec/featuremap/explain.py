@@ -14,7 +14,7 @@ from ..tables import formula_text
 from .compute import Cell, Step, run
 from .document import write
 from .maps import fmt, json_number, nested, size
-from .spec import Conv
+from .spec import ConvOp
 
 OP_NAMES = {"conv2d": "convolution", "maxpool2d": "max pooling", "avgpool2d": "average pooling"}
 MAP_NAMES = "ABCDEFGHIJ"  # results of intermediate steps; the input is X, the last result Y
@@ -93,12 +93,13 @@ def _dims(m) -> str:
 
 def _settings(step: Step) -> str:
     op, (ah, aw) = step.op, step.axes
-    parts = [f"stride {_hw(op.strides())}", f"padding {_hw((ah.lo, aw.lo)) if (ah.lo, aw.lo) == (ah.hi, aw.hi) else op.padding}"]
+    symmetric = (ah.lo, aw.lo) == (ah.hi, aw.hi)
+    parts = [f"stride {_hw(op.strides())}", f"padding {_hw((ah.lo, aw.lo)) if symmetric else op.padding}"]
     if op.dilations() != (1, 1):
         parts.append(f"dilation {_hw(op.dilations())}")
     if getattr(op, "ceil_mode", False):
         parts.append("ceil_mode")
-    if isinstance(op, Conv) and op.bias is not None:
+    if isinstance(op, ConvOp) and op.bias is not None:
         parts.append(f"bias {fmt(op.numbers()['bias'])}")
     return ", ".join(parts)
 
@@ -113,7 +114,7 @@ def _window_text(step: Step, src: str, dst: str, padded: bool) -> str:
              f"{_start('i', ah.s)} and column {_start('j', aw.s)}")
     text = {"conv2d": f"{dst}ij is the sum, over {where}, of each value times the kernel weight at the same place"
                       + (" (every channel)" if len(step.input) > 1 else "")
-                      + (", plus the bias" if isinstance(op, Conv) and op.bias is not None else ""),
+                      + (", plus the bias" if isinstance(op, ConvOp) and op.bias is not None else ""),
             "maxpool2d": f"{dst}ij is the largest value in {where}",
             "avgpool2d": f"{dst}ij is the mean of {where}"}[op.type] + "."
     if op.dilations() != (1, 1):
@@ -169,15 +170,15 @@ def _step_blocks(step: Step, count: int, style: Style, noted: list) -> list[tupl
     prefix = f"Step {step.index + 1}: " if count > 1 else ""
     if count > 1:
         blocks.append(("h", f"{prefix}{op.type} of {src}"))
-    what = f"the {ah.k} x {aw.k} kernel K" if isinstance(op, Conv) else f"a {ah.k} x {aw.k} window"
+    what = f"the {ah.k} x {aw.k} kernel K" if isinstance(op, ConvOp) else f"a {ah.k} x {aw.k} window"
     blocks.append(("p", f"{OP_NAMES[op.type].capitalize()} (`{op.type}`) of {src} ({_dims(step.input)}) with "
                         f"{what}, {_settings(step)}."))
-    if isinstance(op, Conv) and not noted:
+    if isinstance(op, ConvOp) and not noted:
         noted.append(True)
         blocks.append(("note", _flip_note(op.flip_kernel)))
     if step.index == 0:
         _grids(blocks, f"{prefix}Input X", "X", step.input, style)
-    if isinstance(op, Conv):
+    if isinstance(op, ConvOp):
         kname = "K'" if op.flip_kernel else "K"
         _grids(blocks, prefix + ("Kernel K' (K rotated by 180 degrees)" if op.flip_kernel else "Kernel K"), kname,
                step.kernel, style)
@@ -189,9 +190,11 @@ def _step_blocks(step: Step, count: int, style: Style, noted: list) -> list[tupl
             blocks.append(("h", f"{prefix}Padded {src}{ch} ({len(grid)} x {len(grid[0])})"))
             blocks.append(("grid", "", grid))
     blocks.append(("h", f"{prefix}Output size"))
-    blocks.append(("p", f"{_formula(step)}, rounded down as PyTorch does"
-                        + (" (up with ceil_mode)" if getattr(op, "ceil_mode", False) else "") + ":"))
-    blocks.append(("lines", [formula_text([f"H: {ah.formula}", f"W: {aw.formula}"])]))
+    rounding = (" (ceil_mode: rounded up, but no window may start in the far padding)"
+                if getattr(op, "ceil_mode", False) else ", rounded down as PyTorch does")
+    blocks.append(("p", _formula(step) + rounding + ":"))
+    merged = formula_text([f"H: {ah.formula}", f"W: {aw.formula}"])
+    blocks.append(("lines", [merged] if merged.startswith("H, W") else [f"H: {ah.formula}", f"W: {aw.formula}"]))
     blocks.append(("p", f"So {dst} is {_dims(step.output)}."))
     blocks.append(("h", f"{prefix}Every output cell"))
     blocks.append(("p", _window_text(step, src, dst, padded)))

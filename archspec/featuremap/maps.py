@@ -35,10 +35,19 @@ def number(value) -> Fraction | None:
     return None
 
 
+def shown(value) -> str:
+    """A YAML value as the user wrote it, for messages."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (list, dict)):
+        return "a list" if isinstance(value, list) else "a mapping"
+    return repr(value)
+
+
 def number_diagnostic(value, path: tuple, name: str) -> list[Diagnostic]:
     if value is None or number(value) is not None:
         return []
-    return [Diagnostic("not-a-number", f"{name} is {value!r}, not a number", path, hint=NUMBER_HINT)]
+    return [Diagnostic("not-a-number", f"{name} is {shown(value)}, not a number", path, hint=NUMBER_HINT)]
 
 
 def _depth(value) -> int:
@@ -57,7 +66,7 @@ def _grid(value, path: tuple, name: str) -> tuple[list | None, list[Diagnostic]]
     for i, row in enumerate(value):
         where = path + (i,)
         if not isinstance(row, list):
-            diags.append(Diagnostic("not-a-row", f"row {i + 1} of {name} is {row!r}, not a list of numbers", where,
+            diags.append(Diagnostic("not-a-row", f"row {i + 1} of {name} is {shown(row)}, not a list of numbers", where,
                                     hint="a map is a list of rows, e.g. [[1, 2], [3, 4]]"))
             continue
         if not row:
@@ -70,8 +79,7 @@ def _grid(value, path: tuple, name: str) -> tuple[list | None, list[Diagnostic]]
         for j, v in enumerate(row):
             x = number(v)
             if x is None:
-                shown = "a list" if isinstance(v, list) else repr(v)
-                diags.append(Diagnostic("not-a-number", f"row {i + 1}, column {j + 1} of {name} is {shown}, "
+                diags.append(Diagnostic("not-a-number", f"row {i + 1}, column {j + 1} of {name} is {shown(v)}, "
                                         "not a number", where + (j,), hint=NUMBER_HINT))
             cells.append(x)
         out.append(cells)

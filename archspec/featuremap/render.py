@@ -8,6 +8,7 @@ highlighted in every earlier map, through the whole sequence of operations.
 """
 from __future__ import annotations
 
+import re
 from html import escape
 
 from .compute import Step, run
@@ -29,7 +30,8 @@ def receptive_fields(steps: list[Step], cell) -> list[set]:
     c, r, q = (1, *cell) if len(cell) == 2 else tuple(cell)
     if not (1 <= c <= len(out) and 1 <= r <= len(out[0]) and 1 <= q <= len(out[0][0])):
         shape = f"{len(out[0])} x {len(out[0][0])}" + (f" x {len(out)} channels" if len(out) > 1 else "")
-        raise ValueError(f"cell {','.join(map(str, cell))} is outside the {shape} output (rows and columns count from 1)")
+        raise ValueError(f"cell {','.join(map(str, cell))} is outside the {shape} output "
+                         "(rows and columns count from 1)")
     fields = [set() for _ in range(len(steps) + 1)]
     fields[-1] = {(c - 1, r - 1, q - 1)}
     for k in range(len(steps) - 1, -1, -1):
@@ -88,8 +90,8 @@ def render(spec, cell=None, **_options):
         last, ((ch, r, q),) = steps[-1], fields[-1]
         w, h = last.axes[1].out, last.axes[0].out
         title += "<br/>" + escape(expression(last, last.cells[(ch * h + r) * w + q], STYLES["text"], names[-1]))
-    g = graphviz.Digraph(spec.title, graph_attr={"rankdir": "LR", "labelloc": "t", "fontname": "Helvetica",
-                                                 "label": f"<{title}>"},
+    g = graphviz.Digraph(re.sub(r"\W", "_", spec.title),
+                         graph_attr={"rankdir": "LR", "labelloc": "t", "fontname": "Helvetica", "label": f"<{title}>"},
                          node_attr={"shape": "plain", "fontname": "Helvetica"}, edge_attr={"fontname": "Helvetica"})
     maps = [steps[0].input] + [s.output for s in steps]
     for k, m in enumerate(maps):

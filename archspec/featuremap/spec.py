@@ -17,7 +17,8 @@ from ..diagnostics import Diagnostic
 from ..specbase import NonNegPair, Pair, SpecBase, Strict, pair
 from .maps import Map, number, number_diagnostic, parse_map, size
 
-_NUMBER_SCHEMA = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*[-+]?[0-9.]+(\s*/\s*[0-9.]+)?\s*$"}]}
+_FRACTION = r"^\s*[-+]?[0-9.]+(\s*/\s*[0-9.]+)?\s*$"
+_NUMBER_SCHEMA = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": _FRACTION}]}
 # Exact numbers: YAML ints and decimals, or text such as '1/4' (checked in ``check``)
 Number = Annotated[Union[StrictInt, StrictFloat, str], WithJsonSchema(_NUMBER_SCHEMA)]
 # Shape and contents are checked in ``check`` so every bad row or value gets its own located message
@@ -27,7 +28,7 @@ Matrix = Annotated[list, WithJsonSchema({
 ConvPadding = Union[NonNegPair, Literal["same", "valid"]]
 
 
-class Conv(Strict):
+class ConvOp(Strict):
     """Cross-correlation as in torch.nn.functional.conv2d (one output channel)."""
 
     type: Literal["conv2d"]
@@ -87,22 +88,22 @@ class _Pool(Strict):
         return (ph, ph), (pw, pw)
 
 
-class MaxPool(_Pool):
+class MaxPoolOp(_Pool):
     """torch.nn.functional.max_pool2d: padded cells are -inf, so they never win."""
 
     type: Literal["maxpool2d"]
     dilation: Pair = 1
 
 
-class AvgPool(_Pool):
+class AvgPoolOp(_Pool):
     """torch.nn.functional.avg_pool2d: padded zeros count in the divisor unless count_include_pad is false."""
 
     type: Literal["avgpool2d"]
     count_include_pad: bool = True
 
 
-OP_MODELS = {"conv2d": Conv, "maxpool2d": MaxPool, "avgpool2d": AvgPool}
-Op = Union[Conv, MaxPool, AvgPool]
+OP_MODELS = {"conv2d": ConvOp, "maxpool2d": MaxPoolOp, "avgpool2d": AvgPoolOp}
+Op = Union[ConvOp, MaxPoolOp, AvgPoolOp]
 AnyOp = Annotated[Op, Field(discriminator="type")]
 # settings that may sit at the top level of a one-operation spec
 SETTINGS = ("kernel", "kernel_size", "stride", "padding", "padding_value", "dilation", "bias", "flip_kernel",
@@ -170,14 +171,13 @@ class FeatureMapSpec(SpecBase):
     def check(self) -> list[Diagnostic]:
         from .compute import plan_diagnostics
 
-        out = self._form_diagnostics()
-        x, diags = parse_map(self.input, ("input",), "input")
-        out += diags
-        if out:
-            return out
+        form = self._form_diagnostics()
+        x, out = parse_map(self.input, ("input",), "input")
+        if form:  # the operations cannot be built
+            return form + out
         steps = self.steps()
         for op, base in steps:
-            if isinstance(op, Conv):
+            if isinstance(op, ConvOp):
                 out += parse_map(op.kernel, base + ("kernel",), "kernel")[1]
                 out += number_diagnostic(op.padding_value, base + ("padding_value",), "padding_value")
                 out += number_diagnostic(op.bias, base + ("bias",), "bias")
