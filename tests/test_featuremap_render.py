@@ -16,6 +16,7 @@ from archspec.featuremap.compute import run
 from archspec.featuremap.render import CHOSEN, FIELD, FIELD_PAD, receptive_fields, render
 from archspec.featuremap.spec import FeatureMapSpec
 from archspec.kinds import capability
+from archspec.render import RenderError
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "specs" / "examples" / "conv-then-pool.yaml"
@@ -69,8 +70,16 @@ def test_everything_is_escaped():
 
 def test_bad_cell_is_a_clear_error():
     spec = archspec.load(str(EXAMPLE))
-    with pytest.raises(ValueError, match="outside the 3 x 3 output"):
+    with pytest.raises(RenderError, match="outside the 3 x 3 output"):
         render(spec, cell=(4, 1))
+
+
+def test_render_command_draws_the_cell(cli, tmp_path):
+    r = cli("render", EXAMPLE, "--cell", "1,2", "--format", "dot", "-o", tmp_path / "a.dot")
+    assert r.code == 0, r.err
+    assert "Y12 = max(3, -8, 9, 4) = 9" in (tmp_path / "a.dot").read_text()
+    r = cli("render", EXAMPLE, "--cell", "9,9", "--format", "dot", "-o", tmp_path / "b.dot")
+    assert r.code == 1 and "outside the 3 x 3 output" in r.err and "Traceback" not in r.err
 
 
 # Receptive field == the input cells whose gradient is non-zero, for conv (positive weights) then average pooling.

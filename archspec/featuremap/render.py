@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from html import escape
 
+from ..render import RenderError
 from .compute import Step, run
 from .explain import MAP_NAMES, OP_NAMES, STYLES, expression
 from .maps import fmt
@@ -30,8 +31,8 @@ def receptive_fields(steps: list[Step], cell) -> list[set]:
     c, r, q = (1, *cell) if len(cell) == 2 else tuple(cell)
     if not (1 <= c <= len(out) and 1 <= r <= len(out[0]) and 1 <= q <= len(out[0][0])):
         shape = f"{len(out[0])} x {len(out[0][0])}" + (f" x {len(out)} channels" if len(out) > 1 else "")
-        raise ValueError(f"cell {','.join(map(str, cell))} is outside the {shape} output "
-                         "(rows and columns count from 1)")
+        raise RenderError(f"cell {','.join(map(str, cell))} is outside the {shape} output "
+                          "(rows and columns count from 1)")
     fields = [set() for _ in range(len(steps) + 1)]
     fields[-1] = {(c - 1, r - 1, q - 1)}
     for k in range(len(steps) - 1, -1, -1):
@@ -78,7 +79,7 @@ def _edge_label(step: Step) -> str:
     return "<" + escape(text) + ">"
 
 
-def render(spec, cell=None, **_options):
+def render(spec, cell=None, layout: str = "LR", **_options):
     """graphviz.Digraph of the maps (deterministic DOT); ``cell`` (1-based) highlights a receptive field."""
     import graphviz
 
@@ -91,7 +92,7 @@ def render(spec, cell=None, **_options):
         w, h = last.axes[1].out, last.axes[0].out
         title += "<br/>" + escape(expression(last, last.cells[(ch * h + r) * w + q], STYLES["text"], names[-1]))
     g = graphviz.Digraph(re.sub(r"\W", "_", spec.title),
-                         graph_attr={"rankdir": "LR", "labelloc": "t", "fontname": "Helvetica", "label": f"<{title}>"},
+                         graph_attr={"rankdir": layout, "labelloc": "t", "fontname": "Helvetica", "label": f"<{title}>"},
                          node_attr={"shape": "plain", "fontname": "Helvetica"}, edge_attr={"fontname": "Helvetica"})
     maps = [steps[0].input] + [s.output for s in steps]
     for k, m in enumerate(maps):
