@@ -313,3 +313,9 @@ def test_schema_describes_feature_maps(cli):
     defs = json.loads(r.out)["$defs"]
     assert {"FeatureMapSpec", "ConvOp", "MaxPoolOp", "AvgPoolOp"} <= set(defs)
     assert "operations" in defs["FeatureMapSpec"]["properties"]
+
+
+def test_lowers_to_the_ir():
+    graph = archspec.load(str(ROOT / "specs/examples/conv-then-pool.yaml")).lower()
+    assert [(n.id, n.op) for n in graph.nodes] == [("input", "input"), ("step1", "conv2d"), ("step2", "maxpool2d")]
+    assert graph.outputs == ["step2"] and graph.node("step2").path == ("operations", 1)
