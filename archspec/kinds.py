@@ -21,7 +21,9 @@ KINDS: dict[str, dict[str, str]] = {
         "render": "archspec.render.cnn:render",
     },
     "rules": {"model": "archspec.cnn.spec:RulesSpec"},
-    "equations": {"render": "archspec.render.network:render"},
+    "equations": {"model": "archspec.equations.spec:EquationsSpec", "explain": "archspec.equations.explain:explain",
+                  "answers": "archspec.equations.answers:grade", "build": "archspec.equations.torch_module:build",
+                  "render": "archspec.render.network:render"},
     "feature_map": {
         "model": "archspec.featuremap.spec:FeatureMapSpec",
         "explain": "archspec.featuremap.explain:explain",

@@ -1,0 +1,245 @@
+"""``archspec explain`` for equation networks: the worked solution a student hands in.
+
+Forward pass with numbers substituted, chain-rule products for every dl/dw,
+error terms, updates, a second forward pass and the loss before and after;
+``--activation`` adds what changes with another hidden activation.
+"""
+from __future__ import annotations
+
+import json
+
+from .activations import ACTIVATIONS
+from .chain import delta_expr, delta_symbol, dl_dy, gradient_terms, gradient_via_deltas, update_expr
+from .document import Chain, Heading, Label, Para, Table, latex, markdown, partial
+from .expr import Add, Call, Expr, Mul, Num, Sym, add, evaluate, mul, substitute
+from .activations import FUNCTIONS
+from .forward_pass import Pass
+from .losses import LOSSES
+from .printer import number
+from .solve import Solution, solve, to_json
+
+
+def explain(spec, format: str = "markdown", steps: int = 1, activation: str | None = None, **_options) -> str:
+    sol = solve(spec, steps or 1, activation)
+    if format == "json":
+        return json.dumps(to_json(sol), indent=2)
+    blocks = worked(spec, sol)
+    if sol.activation:
+        blocks += compare(spec, sol, steps or 1)
+    if format == "latex":
+        return latex(blocks, spec.title)
+    return markdown(blocks, plain=format == "text")
+
+
+# --- the sections ----------------------------------------------------------------------------------
+
+def worked(spec, sol: Solution) -> list:
+    net = sol.net
+    title = f"{spec.title}: worked solution" + (f" with {ACTIVATIONS[sol.activation].symbol} hidden units"
+                                                 if sol.activation else "")
+    blocks: list = [Heading(title, 1), Para(overview(spec, sol))]
+    if sol.activation:
+        blocks.append(Para([f"Every hidden activation is replaced by {ACTIVATIONS[sol.activation].symbol} "
+                            f"(--activation {sol.activation}); output units keep their own."]))
+    if sol.params is None:
+        blocks.append(Para(["No values are given (or some are missing), so everything below stays symbolic."]))
+    else:
+        blocks.append(Para(["Given: "] + _joined([Chain(Sym(k), [v]) for k, v in sol.params.items()]
+                                               + _target_chains(sol))))
+    n = iter(range(1, 10))
+    blocks += [Heading(f"{next(n)}. Forward pass" if sol.first else f"{next(n)}. The network, unit by unit")]
+    blocks += forward_lines(sol, sol.first)
+    if sol.first and not sol.back:
+        blocks.append(Para(["No targets are given, so the loss and the gradients stay in terms of the targets."]))
+    blocks += [Heading(f"{next(n)}. Gradients by the chain rule"), Para(chain_intro(sol))]
+    blocks += [Chain(partial("l", w), gradient_items(sol, w)) for w in sol.grad_exprs]
+    if sol.back is None:
+        return blocks
+    blocks += [Heading(f"{next(n)}. Error terms (deltas)"), Para(delta_intro(sol))]
+    order = net.outputs + [h.id for h in reversed(net.hidden())]
+    blocks += [Chain(Sym(delta_symbol(u)), _worked(delta_expr(net, sol.loss, u), sol.env(), sol.back.delta[u]))
+               for u in order]
+    if not sol.history:
+        blocks.append(Para(["No learning_rate is given, so no update is made."]))
+        return blocks
+    blocks += [Heading(f"{next(n)}. Updates, η = {number(sol.lr)}"),
+               Para(["Every weight and bias moves against its gradient: w_ij ← w_ij − η · δ_j · O_i "
+                     "(a bias has O_i = 1)."])]
+    after = sol.history[1].params if len(sol.history) > 1 else sol.final.params
+    blocks += [Chain(Sym(w), _worked(update_expr(w, gradient_via_deltas(net, w)), sol.env(), after[w]), rel="←")
+               for w in sol.grad_exprs]
+    second = sol.second
+    blocks += [Heading(f"{next(n)}. Second forward pass (updated weights)")] + forward_lines(sol, second)
+    blocks += [Heading(f"{next(n)}. Loss before and after")] + loss_table(sol)
+    if len(sol.history) > 1:
+        blocks += [Heading(f"{next(n)}. {len(sol.history)} steps of gradient descent")] + steps_tables(sol)
+    return blocks
+
+
+def overview(spec, sol: Solution) -> list:
+    """Inputs x1, x2; hidden units a1 = σ(z1), ...; output y = σ(z_y). Loss: l = ... (as pieces)."""
+    net = sol.net
+
+    def unit(node) -> list:
+        act = node.attrs["activation"]
+        return [Sym(node.id), " (linear)"] if act == "identity" else [Chain(Sym(node.id), [Call(act, (Sym(net.pre[node.id]),))])]
+
+    def listing(items: list) -> list:
+        return [p for i, item in enumerate(items) for p in ([", "] if i else []) + item] or ["none"]
+
+    loss = LOSSES[sol.loss]
+    return (["Inputs "] + listing([[Sym(x)] for x in net.inputs]) + ["; hidden units "]
+            + listing([unit(h) for h in net.hidden()]) + [f"; output{'s' if len(net.outputs) > 1 else ''} "]
+            + listing([unit(net.graph.node(o)) for o in net.outputs]) + [". Loss: ", Label(loss.text, loss.latex), "."])
+
+
+def _target_chains(sol: Solution) -> list:
+    if not sol.targets:
+        return []
+    return [Chain(Sym(sol.net.target[sol.net.names.get(o, o)]), [t]) for o, t in sol.targets.items()] + (
+        [Chain(Sym("eta"), [sol.lr])] if sol.lr is not None else [])
+
+
+def _joined(chains: list) -> list:
+    out: list = []
+    for i, c in enumerate(chains):
+        out += ([", "] if i else []) + [c]
+    return out + ["."]
+
+
+def weighted_sum(net, node) -> Expr:
+    terms = [Mul((Sym(e.weight), Sym(e.src))) for e in node.inputs]
+    if node.attrs.get("bias"):
+        terms.append(Sym(node.attrs["bias"]))
+    return add(*terms)
+
+
+def _worked(expr: Expr, env: dict, value: float | None) -> list:
+    """[formula, formula with numbers, value] (formula only when nothing is known)."""
+    if value is None:
+        return [expr]
+    subst = substitute(expr, env)
+    return [expr, subst, value] if subst != expr and not isinstance(subst, Num) else [expr, value]
+
+
+def forward_lines(sol: Solution, p: Pass | None) -> list:
+    net, out = sol.net, []
+    env = sol.env(p, sol.back) if p else {}
+    for node in net.neurons:
+        s = weighted_sum(net, node)
+        act = node.attrs["activation"]
+        if act == "identity":
+            out.append(Chain(Sym(node.id), _worked(s, env, p.a[node.id] if p else None)))
+            continue
+        z = Sym(net.pre[node.id])
+        out.append(Chain(z, _worked(s, env, p.z[node.id] if p else None)))
+        g = Call(act, (z,))
+        out.append(Chain(Sym(node.id), [g, Call(act, (Num(p.z[node.id]),)), p.a[node.id]] if p else [g]))
+    ys, ts = [Sym(o) for o in net.outputs], [Sym(net.target[o]) for o in net.outputs]
+    loss = LOSSES[sol.loss].expr(ys, ts)
+    if p is not None and p.loss is not None:
+        out.append(Chain(Sym("l"), _worked(loss, env, p.loss)))
+    elif p is None:
+        out.append(Chain(Sym("l"), [loss]))
+    return out
+
+
+def chain_intro(sol: Solution) -> list:
+    used = sorted({n.attrs["activation"] for n in sol.net.neurons} - {"identity"})
+    rules = "; ".join(f"{ACTIVATIONS[a].symbol}'(z) = " + _text(ACTIVATIONS[a].derivative(Sym("z"))) for a in used)
+    return ["∂l/∂w sums, over every path from the weight to an output, the product of ∂l/∂y, each unit's "
+            "local derivative and each weight along the path, times the input the weight multiplies. "
+            + (f"Local derivatives: {rules}" + ("; step(z) = 1 if z > 0 else 0" if "relu" in used else "") + "."
+               if used else "")]
+
+
+def _text(e: Expr) -> str:
+    from .printer import write
+
+    return write(e)
+
+
+def gradient_items(sol: Solution, w: str) -> list:
+    expr = sol.grad_exprs[w]
+    if sol.first is None:
+        return [expr]
+    env = sol.env()
+    terms = gradient_terms(sol.net, sol.loss, w)
+    if sol.back is not None:
+        numeric = add(*[mul(*[Num(evaluate(f, env, FUNCTIONS)) for f in factors]) for factors in terms])
+        return [expr, numeric, sol.back.grad[w]] if terms else [expr]
+    # no targets: dl/dw = sum_k dl/dy_k * dy_k/dw, with y_k known and t_k unknown
+    known = {k: v for k, v in env.items() if k not in sol.net.target.values()}
+    parts = [Mul((Num(sol.jac[o][w]), substitute(dl_dy(sol.net, sol.loss, o), known))) for o in sol.net.outputs]
+    return [expr, add(*parts)]
+
+
+def delta_intro(sol: Solution) -> list:
+    return ["Output units: δ_k = g'(z_k) · ∂l/∂y_k (for σ and squared error δ_k = O_k(1 − O_k)(O_k − T_k)); "
+            "hidden units: δ_h = g'(z_h) · Σ_k w_hk δ_k (for σ, O_h(1 − O_h) Σ_k w_hk δ_k). Then ∂l/∂w_ij = δ_j · O_i."]
+
+
+def loss_table(sol: Solution) -> list:
+    before, after = sol.first, sol.second
+    rows = [["before", before.loss, *[before.outputs[o] for o in sol.net.outputs]],
+            ["after one step", after.loss, *[after.outputs[o] for o in sol.net.outputs]]]
+    change = after.loss - before.loss
+    rel = f" ({100 * change / before.loss:+.2f} %)" if before.loss else ""
+    verdict = "the step lowered the loss." if change < 0 else "the step did not lower the loss (η too large?)."
+    return [Table(["", "loss l", *sol.net.outputs], rows, {1, 2}),
+            Para(["Change: ", change, f"{rel.replace('-', '−')}: {verdict}"])]
+
+
+def steps_tables(sol: Solution) -> list:
+    rows = [[str(i + 1), s.forward.loss, *[s.forward.outputs[o] for o in sol.net.outputs]]
+            for i, s in enumerate(sol.history)]
+    rows.append([f"after {len(sol.history)}", sol.final.loss, *[sol.final.outputs[o] for o in sol.net.outputs]])
+    first = sol.history[0].params
+    params = [[w, first[w], sol.final.params[w]] for w in sol.grad_exprs]
+    return [Table(["step", "loss before the step", *sol.net.outputs], rows, {1, 2}),
+            Table(["parameter", "initial", f"after {len(sol.history)} steps"], params, {1, 2})]
+
+
+# --- what changes with another activation ----------------------------------------------------------
+
+def compare(spec, sol: Solution, steps: int) -> list:
+    base = solve(spec, steps)
+    sym = ACTIVATIONS[sol.activation].symbol
+    blocks: list = [Heading(f"What changes with {sym}")]
+    if sol.first is None:
+        return blocks + [Para([f"Without values only the formulas change: every hidden g' becomes {sym}'."])]
+    from .backprop import derivative
+
+    rows = []
+    for h in sol.net.hidden():
+        z = sol.net.pre[h.id]
+        rows += [[h.id, base.first.a[h.id], sol.first.a[h.id]],
+                 [f"g'({z})", derivative(base.net.graph.node(h.id).attrs["activation"], base.first.z[h.id]),
+                  derivative(h.attrs["activation"], sol.first.z[h.id])]]
+    rows += [[o, base.first.a[o], sol.first.a[o]] for o in sol.net.outputs]
+    if sol.back:
+        rows.append(["loss l", base.first.loss, sol.first.loss])
+        rows += [[f"∂l/∂{w}", base.back.grad[w], sol.back.grad[w]] for w in sol.grad_exprs]
+    if sol.final:
+        rows.append(["loss after", base.final.loss, sol.final.loss])
+    blocks.append(Table(["quantity", "spec's activations", f"with {sym}"], rows, {1, 2}))
+    blocks += [Para([note]) for note in dead_units(sol)]
+    return blocks
+
+
+def dead_units(sol: Solution) -> list[str]:
+    """A remark for every hidden unit whose local derivative is 0 (a ReLU with z <= 0)."""
+    from .backprop import derivative
+
+    notes = []
+    for h in sol.net.hidden():
+        if derivative(h.attrs["activation"], sol.first.z[h.id]) != 0:
+            continue
+        into = [e.weight for e in h.inputs] + ([h.attrs["bias"]] if h.attrs.get("bias") else [])
+        out = [e.weight for n in sol.net.consumers(h.id) for e in n.inputs if e.src == h.id]
+        z = number(sol.first.z[h.id]).replace("-", "−")
+        notes.append(f"{h.id} is inactive: {sol.net.pre[h.id]} = {z} ≤ 0, so its local derivative is 0 and "
+                     f"δ_{h.id} = 0: {', '.join(into)} get no gradient and do not change"
+                     + (f"; its output is 0 too, so {', '.join(out)} (multiplying it) {'gets' if len(out) == 1 else 'get'} none either."
+                        if sol.first.a[h.id] == 0 and out else "."))
+    return notes

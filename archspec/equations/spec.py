@@ -1,0 +1,156 @@
+"""``kind: equations``: a network written as equations, with optional values.
+
+Everything here is pure Python (no torch): validation parses and lowers the
+equations and reports every problem with the file, line and column inside
+the equation text.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Annotated, Literal, Optional, Union
+
+from pydantic import Field, FiniteFloat
+
+from ..diagnostics import Diagnostic, did_you_mean
+from ..specbase import SpecBase, Strict
+from .lower import Network, lower
+from .names import ROLES, Located, classify
+from .parser import Equation, ParseError, parse_equation
+
+MAX_EQUATIONS = 500
+Values = Union[dict[str, Optional[FiniteFloat]], list[str], None]
+LOSSES = ("squared_error", "binary_cross_entropy", "cross_entropy")
+
+
+class Answers(Strict):
+    """Hand-computed numbers to grade, keyed like ``archspec explain --format json``."""
+
+    forward: Optional[dict[str, FiniteFloat]] = Field(None, description="z and a of units, e.g. {z1: 0.94, a1: 0.719}")
+    outputs: Optional[dict[str, FiniteFloat]] = None
+    loss: Optional[FiniteFloat] = None
+    gradients: Optional[dict[str, FiniteFloat]] = Field(None, description="dl/dw per weight or bias")
+    deltas: Optional[dict[str, FiniteFloat]] = Field(None, description="error term per unit")
+    updated: Optional[dict[str, FiniteFloat]] = Field(None, description="weights after the update(s)")
+    loss_after: Optional[FiniteFloat] = None
+
+
+class EquationsSpec(SpecBase):
+    kind: Literal["equations"]
+    equations: Union[str, Annotated[list[str], Field(min_length=1, max_length=MAX_EQUATIONS)]] = Field(
+        description="assignments such as 'a1 = sigmoid(w1*x1 + b1)', or one 'y = ...'")
+    inputs: Values = Field(None, description="input values (null or a list of names: symbolic); "
+                                             "undeclared names starting with x are inputs")
+    weights: Values = Field(None, description="weight values; undeclared names starting with w are weights")
+    biases: Values = Field(None, description="bias values; undeclared names starting with b are biases")
+    targets: Optional[dict[str, FiniteFloat]] = Field(None, description="target per output, e.g. {y: 0.7}")
+    loss: Literal[LOSSES] = Field("squared_error", description="squared_error: l = sum_i 1/2 (y_i - t_i)^2")
+    learning_rate: Optional[Annotated[FiniteFloat, Field(gt=0)]] = Field(None, description="eta of w <- w - eta dl/dw")
+    answers: Optional[Answers] = None
+
+    # --- parsing and lowering ------------------------------------------------------------------
+    def equation_list(self) -> list[tuple[str, tuple]]:
+        """(text, spec path) of every equation."""
+        if isinstance(self.equations, str):
+            return [(self.equations, ("equations",))]
+        return [(text, ("equations", i)) for i, text in enumerate(self.equations)]
+
+    def declared(self) -> dict:
+        """Declared names per role (None where the map is absent) and every given value."""
+        out: dict = {"values": {}}
+        for role in ROLES:
+            given = getattr(self, role)
+            out[role] = None if given is None else list(given)
+            if isinstance(given, dict):
+                out["values"].update(given)
+        return out
+
+    @cached_property
+    def _analysis(self) -> tuple[Network | None, list[Diagnostic]]:
+        located, problems = [], []
+        for i, (text, path) in enumerate(self.equation_list()):
+            try:
+                located.append(Located(parse_equation(text), path, i))
+            except ParseError as exc:
+                problems.append(Diagnostic(exc.code, exc.message, path, offset=exc.offset, hint=exc.hint))
+        if problems:
+            return None, problems
+        declared = self.declared()
+        names, problems = classify(located, declared)
+        if problems:
+            return None, problems
+        net, problems = lower(names, declared, self.title, list(self.targets or {}))
+        return net, problems
+
+    def network(self) -> Network:
+        """The lowered network (raises SpecError if the equations are broken)."""
+        from ..diagnostics import SpecError
+
+        net, problems = self._analysis
+        if net is None:
+            raise SpecError(problems, self.file)
+        return net
+
+    def lower(self):
+        """The IR graph: input nodes, one neuron per unit, weighted edges."""
+        return self.network().graph
+
+    def parsed(self) -> list[Equation]:
+        return [parse_equation(text) for text, _ in self.equation_list()]
+
+    # --- values ----------------------------------------------------------------------------------
+    def values(self) -> dict[str, float | None]:
+        """Given value of every input, weight and bias of the network (None where not given)."""
+        net, given = self.network(), self.declared()["values"]
+        return {n: given.get(n) for n in net.inputs + net.weights + net.biases}
+
+    def numeric(self) -> bool:
+        """True when every input, weight and bias has a value (a forward pass is possible)."""
+        return all(v is not None for v in self.values().values())
+
+    # --- semantic checks -------------------------------------------------------------------------
+    def check(self) -> list[Diagnostic]:
+        net, problems = self._analysis
+        if net is None:
+            return problems
+        out: list[Diagnostic] = []
+        declared = self.declared()
+        used = set(net.inputs + net.weights + net.biases)
+        for role in ROLES:
+            for name in declared[role] or []:
+                if name not in used:
+                    out.append(Diagnostic("unused-name", f"{role[:-1] if role != 'biases' else 'bias'} '{name}' "
+                                          "is not used by any equation", (role, name), severity="warning"))
+        missing = [n for n, v in self.values().items() if v is None]
+        if missing and len(missing) < len(used):
+            out.append(Diagnostic("missing-value", f"no value for {', '.join(missing)}: only symbolic results",
+                                  (), severity="warning", hint="give every input, weight and bias a value"))
+        for name in self.targets or {}:
+            if name not in net.outputs and net.names.get(name) not in net.outputs:
+                out.append(Diagnostic("unknown-target", f"target '{name}' is not an output of the equations",
+                                      ("targets", name), hint=did_you_mean(name, net.outputs)
+                                      or f"outputs: {', '.join(net.outputs)}"))
+        out += self._check_loss(net)
+        return out
+
+    def _check_loss(self, net: Network) -> list[Diagnostic]:
+        if not self.targets:
+            return []
+        out = []
+        if self.loss == "binary_cross_entropy":
+            for o in net.outputs:
+                if net.graph.node(o).attrs["activation"] != "sigmoid":
+                    out.append(Diagnostic("bad-loss", f"binary_cross_entropy needs outputs in (0, 1), but '{o}' "
+                                          "is not a sigmoid unit", ("loss",), hint="use squared_error"))
+            for name, t in self.targets.items():
+                if not 0 <= t <= 1:
+                    out.append(Diagnostic("bad-loss", f"binary_cross_entropy needs targets in [0, 1]. "
+                                          f"Received: {name}={t}", ("targets", name)))
+        if self.loss == "cross_entropy":
+            if len(net.outputs) < 2:
+                out.append(Diagnostic("bad-loss", "cross_entropy (softmax over the outputs) needs two or more "
+                                      "outputs", ("loss",), hint="use binary_cross_entropy for one sigmoid output"))
+            ts = list(self.targets.values())
+            if any(t < 0 for t in ts) or abs(sum(ts) - 1) > 1e-9 or len(ts) != len(net.outputs):
+                out.append(Diagnostic("bad-loss", "cross_entropy needs one target per output, each >= 0, "
+                                      f"summing to 1. Received: {self.targets}", ("targets",)))
+        return out
