@@ -17,7 +17,7 @@ from test_render_dot import needs_dot, parse_dot
 pytestmark = needs_dot
 SEEDS = sorted((Path(__file__).resolve().parent.parent / "specs" / "seed").glob("*.yaml"))
 NASTY = ['a"]; x -> y; z [label="', "</TD></TR></TABLE>>]; e -> f; g [label=<", "{rank=same}\nline2\\",
-         "& &amp; ' \\\\N \\G", "σ <b>bold</b>"]
+         "& &amp; ' \\\\N \\G", "σ <b>bold</b>", "]"]
 
 
 def svg_counts(svg: str) -> tuple[int, int]:

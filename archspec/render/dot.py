@@ -17,7 +17,8 @@ _NOT_ID = re.compile(r"[^A-Za-z0-9_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # not allowed in the XML of an HTML label
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
              # graphviz expands \N, \G, \L... inside HTML labels too; '\\' is its literal backslash
-             "\\": "\\\\", "\n": "<BR/>", "\r": "", "\t": " "}
+             "\\": "\\\\", "\n": "<BR/>", "\r": "", "\t": " ",
+             "]": "&#93;"}  # graphviz 2.43 rejects a cell whose whole text is ']' (found by hypothesis)
 _SPECIAL = re.compile("|".join(map(re.escape, _ENTITIES)))
 
 

@@ -112,11 +112,16 @@ def _columns(graph) -> dict[int, list]:
 
 
 def equation(node) -> str:
-    """A unit as the diagram names things: 'h2 = ReLU(w2·h1 + b2)'; a linear unit without the function."""
+    """A unit as the diagram names things: 'h2 = ReLU(w2·h1 + b2)'; a linear unit without the function;
+    a named pre-activation kept, as the spec writes it."""
     terms = [f"{e.weight}\u00b7{e.src}" if e.weight else e.src for e in node.inputs]
     total = " + ".join(terms + ([node.attrs["bias"]] if node.attrs.get("bias") else []))
-    act = node.attrs.get("activation", "identity")
-    return f"{node.id} = " + (total if act == "identity" else f"{symbol(act)}({total})")
+    act, pre = node.attrs.get("activation", "identity"), node.attrs.get("pre")
+    if act == "identity":
+        return f"{node.id} = {total}"
+    if pre:  # the spec names the sum: a1 = σ(z1), z1 = w1·x1 + w3·x2
+        return f"{node.id} = {symbol(act)}({pre}),  {pre} = {total}"
+    return f"{node.id} = {symbol(act)}({total})"
 
 
 LEGEND_MAX = 12  # units; beyond that the legend would bury the drawing
@@ -133,7 +138,8 @@ def draw(graph, run: RunValues | None = None, layout: str = "LR", title: str | N
     legend = [equation(n) for n in units] if not run.a and len(units) <= LEGEND_MAX else []
     legend += [run.note] if run.note else []
     g = digraph(heading, layout, "network", legend, align="LEFT")
-    g.attr(nodesep="0.5", ranksep="1.3", splines="spline", ordering="out")  # units in spec order
+    # units in spec order; left to right the weight labels need room between the columns
+    g.attr(nodesep="0.5", ranksep="1.3" if layout == "LR" else "0.7", splines="spline", ordering="out")
     g.attr("node", shape="circle", style="filled", margin="0.02", fixedsize="false")
     ids = Ids()
     for node in graph.nodes:  # ids in graph order: deterministic
@@ -163,8 +169,8 @@ def draw(graph, run: RunValues | None = None, layout: str = "LR", title: str | N
 
 def run_values(spec, values: bool, grads: bool) -> RunValues:
     """The values an equations spec gives, plus its forward pass (``values``) and gradients (``grads``)."""
-    from ..equations.backward import backward, jacobian
-    from ..equations.forward import run, target_list
+    from ..equations.backprop import backward, jacobian
+    from ..equations.forward_pass import run, target_list
     from . import RenderError
 
     net, given = spec.network(), spec.values()
