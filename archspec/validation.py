@@ -23,10 +23,20 @@ def _data_path(data, loc: tuple) -> tuple:
             cur = cur[part]
         elif isinstance(cur, dict) and i < len(loc) - 1:
             continue  # a tag such as 'conv2d' or 'function-after[...]'
+        elif isinstance(part, str) and cur is not _GONE and not isinstance(cur, dict):
+            continue  # a union member's tag under a scalar or list, e.g. 'constrained-int'
         else:
             path.append(part)
-            cur = None
+            cur = _GONE
     return tuple(path)
+
+
+_GONE = object()  # the walk left the data (a missing key)
+
+
+def _type_error(err) -> bool:
+    """A union member rejecting the value's type: the least useful of a union's errors."""
+    return err["type"].endswith("_type") or err["type"] in ("literal_error", "list_type")
 
 
 def _unwrap(tp):
@@ -86,9 +96,12 @@ def _tags(model: type, loc: tuple) -> list[str]:
 
 def pydantic_diagnostics(exc: ValidationError, data: dict, model: type) -> list[Diagnostic]:
     out, seen = [], set()
-    for err in exc.errors():
+    found = [(err, _data_path(data, tuple(err["loc"]))) for err in exc.errors()]
+    telling = [p for e, p in found if not _type_error(e)]
+    for err, path in found:
+        if _type_error(err) and any(p[:len(path)] == path for p in telling):
+            continue  # another union member explains this value better (e.g. a list item out of range)
         loc, kind = tuple(err["loc"]), err["type"]
-        path = _data_path(data, loc)
         field = path[-1] if path else None
         received = err.get("input")
         if kind == "extra_forbidden":
@@ -105,14 +118,15 @@ def pydantic_diagnostics(exc: ValidationError, data: dict, model: type) -> list[
             else:
                 tag = err.get("ctx", {}).get("tag")
                 path = path + ("type",)
-                diag = Diagnostic("unknown-type", f"unknown layer type '{tag}'", path,
+                diag = Diagnostic("unknown-type", f"unknown type '{tag}' in {path_text(path[:-1])}", path,
                                   hint=did_you_mean(tag, tags) or f"known types: {', '.join(tags)}")
         elif kind == "missing":
             diag = Diagnostic("missing-key", f"missing required key '{field}' in {path_text(path[:-1])}", path[:-1])
         else:
             shown = received if not isinstance(received, (dict, list)) else type(received).__name__
             msg = err["msg"]
-            msg = f"{field} {msg[6:]}" if msg.startswith("Input ") and isinstance(field, str) else msg
+            named = next((p for p in reversed(path) if isinstance(p, str)), None)
+            msg = f"{named} {msg[6:]}" if msg.startswith("Input ") and named else msg
             diag = Diagnostic("bad-value", f"{msg}. Received: {path_text(path)}={shown!r}", path)
         key = (diag.code, diag.path)
         if key not in seen:  # a union reports each failed member; one line is enough
@@ -137,7 +151,8 @@ def parse_document(doc: Document):
         spec = model.model_validate(data, context={"file": doc.file})
     except ValidationError as exc:
         diags = pydantic_diagnostics(exc, data, model)
-        return None, [doc.source.place(d, prefer_key=d.code == "unknown-key") for d in diags]
+        placed = [doc.source.place(d, prefer_key=d.code == "unknown-key") for d in diags]
+        return None, sorted(placed, key=lambda d: (d.line, d.column))
     spec._file = doc.file
     return spec, [doc.source.place(d) for d in spec.check()]
 
