@@ -12,6 +12,8 @@ def register(sub):
     p.add_argument("spec", metavar="SPEC")
     p.add_argument("--code", metavar="FILE", help="write readable, standalone PyTorch source ('-' for stdout)")
     p.add_argument("--onnx", metavar="FILE", help="export the model to ONNX (dynamic batch size)")
+    p.add_argument("--weights", metavar="FILE", help="trained model.safetensors to export (default: the "
+                   "initial weights of seed 0)")
     p.add_argument("--quiet", "-q", action="store_true", help="do not print the module and summary")
     p.set_defaults(func=run)
 
@@ -64,7 +66,19 @@ def run(args) -> int:
     if args.code and spec.kind != "cnn":
         print(f"archspec compile: --code writes source for kind cnn; '{spec.kind}' has no generator", file=sys.stderr)
         return 2
-    model = build(spec)
+    if args.weights:
+        from ..training.inference import InferenceError, load_model
+
+        try:
+            model = load_model(args.spec, args.weights).model
+        except InferenceError as exc:
+            print(f"archspec compile: {exc}", file=sys.stderr)
+            return 1
+    else:
+        import torch
+
+        torch.manual_seed(0)  # the same initial weights on every run
+        model = build(spec)
     if not args.quiet:
         print(model)
         print()
