@@ -103,3 +103,16 @@ def test_default_output_is_an_svg_named_after_the_spec(cli, tmp_path, monkeypatc
 def test_svg_to_stdout(cli):
     r = cli("render", Q6, "-o", "-", "--format", "svg")
     assert r.code == 0 and "<svg" in r.out and r.out.count('class="node layer') == 12
+
+
+def test_folder_skips_kinds_without_a_diagram(cli, tmp_path):
+    src = tmp_path / "specs"
+    src.mkdir()
+    (src / "a.yaml").write_text(Q6.read_text())
+    (src / "rules.yaml").write_text("kind: rules\nconstraints:\n  conv2d: {count: 4}\n")
+    r = cli("render", src, "-o", tmp_path / "out", "--format", "dot")
+    assert r.code == 0, r.err
+    assert "rules.yaml: skipped (kind 'rules' has no diagram)" in r.err
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["a.dot"]
+    r = cli("render", src / "rules.yaml", "-o", "-")  # asked for by name: an error
+    assert r.code == 1 and "no diagram for kind 'rules'" in r.err

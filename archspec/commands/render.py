@@ -92,10 +92,16 @@ def run(args) -> int:
     if isinstance(plan, str):
         print(f"archspec render: {plan}", file=sys.stderr)
         return 2
+    from ..kinds import capability
+
+    named = {Path(s) for s in args.specs}  # files asked for by name (not found in a folder)
     status = 0
     for spec_path, target, fmt in plan:
         report = check_file(spec_path)
         spec = report.spec
+        if spec is not None and spec_path not in named and capability(spec.kind, "render") is None:
+            print(f"archspec render: {spec_path}: skipped (kind '{spec.kind}' has no diagram)", file=sys.stderr)
+            continue
         if spec is None or (errors(report.diagnostics) and spec.kind not in DRAWS_INVALID):
             print(report.text(), file=sys.stderr)
             status = 1

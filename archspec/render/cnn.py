@@ -115,8 +115,7 @@ def _box(members, problems, layout, fails_here):
     """(label markup, fill, ink, broken) for one box of one or more layers."""
     first, last = members[0], members[-1]
     name = " + ".join(text(m.id) for m in members)
-    kind = " + ".join(m.op for m in members)
-    kind = font(text(kind), "#555555")
+    kind = font(text(" + ".join(m.op for m in members)), "#555555")
     lines = [f"{b(name)}  {kind}"] if layout == "TB" else [b(name), kind]  # LR: narrow boxes
     for m in members:
         lines += [wrapped(line, WRAP[layout]) for line in _details(m.attrs["layer"], layout)]

@@ -102,11 +102,11 @@ def _edge_label(weight: str | None, run: RunValues, ink: str) -> str | None:
 
 def _columns(graph) -> dict[int, list]:
     """depth -> nodes; outputs that feed nothing share the last column (outputs right)."""
-    depth = graph.depths()
+    depth, fed = graph.depths(), {e.src for _, e in graph.edges()}
     last = max(depth.values(), default=0)
     cols: dict[int, list] = {}
     for node in graph.nodes:
-        final = node.id in graph.outputs and not graph.consumers(node.id)
+        final = node.id in graph.outputs and node.id not in fed
         cols.setdefault(last if final else depth[node.id], []).append(node)
     return dict(sorted(cols.items()))
 
