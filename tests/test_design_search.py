@@ -31,14 +31,15 @@ def rule_sets(draw):
     odd = draw(st.booleans())
     while _choices(kmax, odd, pmax, smax) ** n_hi > 300:  # keep the brute force small
         kmax, pmax, smax = max(1, kmax - 1), max(0, pmax - 1), max(1, smax - 1)
-    rules = {"conv2d": {"count": n_lo if n_lo == n_hi else {"min": n_lo, "max": n_hi},
+    n_rule = draw(st.sampled_from([n_lo if n_lo == n_hi else {"min": n_lo, "max": n_hi}, {"in": sorted({n_lo, n_hi})}]))
+    rules = {"conv2d": {"count": n_rule,
                         "kernel_size": {"max": kmax, **({"odd": True} if odd else {})},
                         "padding": {"max": pmax}, "stride": {"max": smax}},
              "linear": {"count": 1, "out_features": 3},
              "before_flatten": [draw(st.integers(1, 8)), draw(st.integers(1, 8)), draw(st.sampled_from([4, 8, 64]))]}
     if draw(st.booleans()):
         pools = draw(st.integers(0, 2))
-        rules["maxpool2d"] = {"count": {"max": pools} if draw(st.booleans()) else pools,
+        rules["maxpool2d"] = {"count": draw(st.sampled_from([{"max": pools}, pools, {"in": [0, pools]}])),
                               "kernel_size": draw(st.integers(2, 3))}
         if draw(st.booleans()):
             rules["maxpool2d"]["stride"] = draw(st.integers(1, 2))
@@ -66,19 +67,17 @@ def brute_force(doc: dict) -> list:
     rules = _load(yaml.safe_dump(doc)).rules
     r, (h, w, c) = doc["constraints"], doc["input"]
     conv = r["conv2d"]
-    n_lo, n_hi = (conv["count"], conv["count"]) if isinstance(conv["count"], int) else \
-        (conv["count"]["min"], conv["count"]["max"])
+    allowed = lambda rule, n: rule == n if isinstance(rule, int) else (  # noqa: E731
+        n in rule["in"] if "in" in rule else rule.get("min", 0) <= n <= rule["max"])
     kernels = [k for k in range(1, conv["kernel_size"]["max"] + 1) if not conv["kernel_size"].get("odd") or k % 2]
     choices = list(itertools.product(kernels, range(conv["padding"]["max"] + 1), range(1, conv["stride"]["max"] + 1)))
     pool = r.get("maxpool2d")
-    p_hi = 0 if pool is None else (pool["count"] if isinstance(pool["count"], int) else pool["count"]["max"])
-    p_lo = p_hi if pool is not None and isinstance(pool["count"], int) else 0
     final = r["before_flatten"][2]
     found = []
-    for n in range(n_lo, n_hi + 1):
+    for n in (n for n in range(4) if allowed(conv["count"], n)):
         plan = [min(32 * 2 ** i, final) for i in range(n - 1)] + [final]  # the documented default plan
         for convs in itertools.product(choices, repeat=n):
-            for pools in range(p_lo, p_hi + 1):
+            for pools in (p for p in range(3) if pool is None and p == 0 or pool and allowed(pool["count"], p)):
                 for slots in itertools.combinations_with_replacement(range(n + 1), pools):
                     layers = []
                     for i in range(n + 1):

@@ -12,7 +12,8 @@ from __future__ import annotations
 from .count import CountResult, count
 from .problem import Problem, load_problem
 from .repair import Suggestion, suggest
-from .space import SearchConfig, Space, build_space
+from .search import SearchConfig
+from .space import Space, build_space
 from .top import Design, top
 
 __all__ = ["CountResult", "Design", "Problem", "SearchConfig", "Space", "Suggestion", "build_space", "count",

@@ -61,7 +61,7 @@ def ends(space: Space) -> set:
             continue
         seen.add(state)
         n, i, pools, h, w, _ = state
-        if i == n and all(c >= k.lo for c, k in zip(pools, space.pools)):
+        if i == n and all(c in k.counts for c, k in zip(pools, space.pools)):
             out.add((h, w))
         todo += [(*nxt[:5], None) for _, _, nxt, _ in space.moves(state[:5] + (None,))]
     return out

@@ -63,7 +63,7 @@ def _broken(rules, layers, searched_types, where) -> Diagnostic | None:
                 continue
             for layer in mine:
                 value = layer.resolved().get(param)
-                if value is None and param not in layer.model_fields:
+                if value is None and param not in type(layer).model_fields:
                     return Diagnostic("design-impossible", f"{type_name} has no parameter '{param}'", path)
                 if breaks(rule, value):
                     shown = "x".join(map(str, value)) if isinstance(value, tuple) else value
@@ -75,12 +75,12 @@ def _broken(rules, layers, searched_types, where) -> Diagnostic | None:
 
 def check_fixed(space, rules, search, counts, where) -> list[Diagnostic]:
     """Drop conv counts whose fixed layers break a rule; problems when none is left."""
-    lo, hi = counts
+    if not counts:
+        return [Diagnostic("design-impossible", "the conv2d count rule allows no count", where + ("conv2d", "count"))]
+    lo, hi = counts[0], counts[-1]
     if len(space.input) != 3:
         return [Diagnostic("design-input", f"design search needs an image input [H, W, C], not "
                            f"{list(space.input)}", ("input",))]
-    if lo > hi:
-        return [Diagnostic("design-impossible", "the conv2d count rule allows no count", where + ("conv2d", "count"))]
     if hi > 0 and not space.convs:
         return [Diagnostic("design-impossible", "no conv2d kernel_size/stride/padding satisfies the rules together",
                            where + ("conv2d",))]
@@ -88,6 +88,9 @@ def check_fixed(space, rules, search, counts, where) -> list[Diagnostic]:
         return [Diagnostic("design-impossible", f"before_flatten {rules.before_flatten} is not H, W, C: a conv "
                            "encoder always ends in a feature map", where + ("before_flatten",))]
     for kind in space.pools:
+        if not kind.counts:
+            return [Diagnostic("design-impossible", f"the {kind.type} count rule allows no count",
+                               where + (kind.type, "count"))]
         if kind.lo > 0 and not kind.steps:
             return [Diagnostic("design-impossible", f"the rules ask for {kind.type} layers, but no kernel_size/"
                                "stride/padding satisfies them together", where + (kind.type,))]

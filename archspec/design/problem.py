@@ -9,7 +9,8 @@ from pydantic import ValidationError, create_model
 
 from ..diagnostics import Diagnostic, SpecError
 from ..loader import Document, SourceMap, load_file, load_text
-from .space import SearchConfig, Space, build_space
+from .search import SearchConfig
+from .space import Space, build_space
 
 KINDS = ("cnn", "rules")
 _SearchDoc = create_model("SearchDoc", search=(SearchConfig, ...))

@@ -16,7 +16,8 @@ from ..cnn.layers import BY_TYPE
 from ..cnn.rules import Bounds, breaks, check_rules
 from ..cnn.shapes import infer, layer_names
 from ..tables import dims
-from .space import ACTIVATIONS, POOL_TYPES, SEARCHED, SearchConfig, build_space
+from .search import SearchConfig
+from .space import ACTIVATIONS, POOL_TYPES, SEARCHED, build_space
 
 MAX_EDITS = 2
 
@@ -102,7 +103,7 @@ def candidates(spec, rules, space) -> list[Edit]:
     for i, layer in enumerate(layers):
         block = getattr(rules, layer.type) or {}
         steps = space.convs if layer.type == "conv2d" else (kinds[layer.type].steps if layer.type in kinds else [])
-        for param in layer.model_fields:
+        for param in type(layer).model_fields:
             current = getattr(layer, param)
             if param in SEARCHED and steps:
                 values = _step_values(steps, param)

@@ -15,15 +15,14 @@ import itertools
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable, Literal, Optional, Union
-
-from pydantic import Field
+from typing import Callable, Optional
 
 from ..cnn.layers import BY_TYPE, Layer, ShapeError, window
-from ..cnn.rules import Bounds, breaks, count_breaks, rule_text
+from ..cnn.rules import Bounds, breaks, count_breaks
 from ..cnn.shapes import BYTES_PER_VALUE
 from ..diagnostics import Diagnostic
-from ..specbase import NonNegInt, PositiveInt, Strict, pair
+from ..specbase import pair
+from .search import SearchConfig
 
 POOL_TYPES = ("maxpool2d", "avgpool2d")
 SEARCHED = ("kernel_size", "stride", "padding")  # per conv/pool; everything else is fixed
@@ -33,25 +32,6 @@ DEFAULT_RANGE = {("conv2d", "kernel_size"): (1, 7), ("conv2d", "padding"): (0, 3
                  ("pool", "kernel_size"): (2, 3), ("pool", "stride"): (1, 3), ("pool", "padding"): (0, 0)}
 DEFAULT_COUNT = {"conv2d": (1, 4), "pool": (0, 2)}
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid")  # shape-preserving, no parameters
-
-
-class SearchConfig(Strict):
-    """The ``search:`` block: narrows or widens the choices the rules leave open."""
-
-    kernel_size: Union[PositiveInt, list[PositiveInt], Bounds, None] = Field(
-        None, description="conv kernel sizes to try (default: what the rules allow, 1..7 when unbounded)")
-    padding: Union[Literal["same-only"], NonNegInt, list[NonNegInt], Bounds, None] = Field(
-        None, description="conv paddings to try; same-only: (k - 1) / 2 for odd k (default: 0..max)")
-    stride: Union[PositiveInt, list[PositiveInt], Bounds, None] = Field(None, description="conv strides to try")
-    out_channels: Union[Literal["doubling"], list[PositiveInt]] = Field(
-        "doubling", description="channel plan: doubling from start_channels (the last conv gives the required "
-        "channels), or one value per conv")
-    start_channels: PositiveInt = 32
-    activation: Literal["relu", "leaky_relu", "tanh", "sigmoid", "none"] = Field(
-        "relu", description="layer after every conv")
-    hidden: list[PositiveInt] = Field([], description="hidden linear layers between flatten and the output layer")
-    prefer: list[Literal["params", "macs", "memory", "depth"]] = Field(
-        [], description="tie-breaks after --by (then: fewer convs, smaller kernels, paddings, strides)")
 
 
 @dataclass(frozen=True)
@@ -88,9 +68,16 @@ def _axes(layer: Layer) -> tuple:
 @dataclass
 class PoolKind:
     type: str
-    lo: int  # count bounds
-    hi: int
+    counts: tuple  # how many of them a design may have, ascending
     steps: list[Step]
+
+    @property
+    def lo(self) -> int:
+        return self.counts[0] if self.counts else 0
+
+    @property
+    def hi(self) -> int:
+        return self.counts[-1] if self.counts else 0
 
 
 @dataclass
@@ -136,7 +123,7 @@ class Space:
             cin, cout = self.channels(n, i), self.plans[n][i]
             for step in self.convs:
                 size = step.size(h, w)
-                if size is None:
+                if size is None or not self._fits(step, n, i):
                     continue
                 conv = self.conv_layer(step, n, i)
                 p = conv.params((h, w, cin))
@@ -166,6 +153,17 @@ class Space:
     def _per_conv(self) -> int:
         return 2 if self.activation is not None else 1  # a conv step holds the conv and its activation
 
+    def _fits(self, step: Step, n: int, i: int) -> bool:
+        """The conv takes its channels (groups must divide them) at position i."""
+        key = ("fits", step.label, n, i)
+        if key not in self._conv_cache:
+            try:
+                self.conv_layer(step, n, i).output_shape((10 ** 6, 10 ** 6, self.channels(n, i)))
+                self._conv_cache[key] = True
+            except ShapeError:
+                self._conv_cache[key] = False
+        return self._conv_cache[key]
+
     def _min_rest(self, n: int, i: int) -> int:
         """Fewest parameters convs i.. of an n-conv design can add (a bound for max_params pruning)."""
         key = ("rest", n, i)
@@ -177,7 +175,7 @@ class Space:
     def head_cost(self, state: tuple):
         """(params, macs, memory, depth) of the head after a complete encoder, or None if not a design."""
         n, i, pools, h, w, spent = state
-        if i != n or any(c < k.lo for c, k in zip(pools, self.pools)):
+        if i != n or any(c not in k.counts for c, k in zip(pools, self.pools)):
             return None
         shape = (h, w, self.channels(n, n))
         if self.target is not None and shape != self.target:
@@ -199,7 +197,8 @@ class Space:
         parts = [f"{n} conv2d ({_values(self.convs, 'kernel_size')}; {_values(self.convs, 'stride')}; "
                  f"{_values(self.convs, 'padding')})"]
         for k in self.pools:
-            many = f"{k.lo}" if k.lo == k.hi else (f"at most {k.hi}" if k.lo == 0 else f"{k.lo} to {k.hi}")
+            many = (f"{k.lo}" if k.lo == k.hi else f"at most {k.hi}" if k.counts == tuple(range(k.hi + 1))
+                    else f"{', '.join(map(str, k.counts[:-1]))} or {k.hi}")
             parts.append(f"{many} {k.type} ({_values(k.steps, 'kernel_size')}; {_values(k.steps, 'stride')})")
         return " and ".join(parts)
 
@@ -276,19 +275,22 @@ def _fixed(type_name: str, rules: dict) -> dict:
     return {p: r for p, r in rules.items() if p in fields and not isinstance(r, Bounds)}
 
 
-def _count_range(type_name: str, rule, notes: list, family: str) -> tuple[int, int]:
+def _counts(type_name: str, rule, notes: list, family: str) -> tuple:
+    """How many layers of a type a design may have (a default range where the rules give no max)."""
     lo, hi = DEFAULT_COUNT[family]
     if rule is None:
         notes.append(f"no count rule for {type_name}: searching {lo}..{hi}")
-        return lo, hi
+        return tuple(range(lo, hi + 1))
     if not isinstance(rule, Bounds):
-        return int(rule), int(rule)
+        return (int(rule),) if isinstance(rule, int) and rule >= 0 else ()
     if rule.in_ is not None:
-        got = [int(v) for v in rule.in_ if isinstance(v, (int, float))]
-        return (min(got), max(got)) if got else (1, 0)
-    if rule.max is None:
-        notes.append(f"{type_name} count has no max: searching up to {max(hi, math.ceil(rule.min or 0))}")
-    return max(0, math.ceil(rule.min or 0)), (math.floor(rule.max) if rule.max is not None else max(hi, math.ceil(rule.min or 0)))
+        top = max((int(v) for v in rule.in_ if isinstance(v, (int, float))), default=-1)
+    elif rule.max is not None:
+        top = math.floor(rule.max)
+    else:
+        top = max(hi, math.ceil(rule.min or 0))
+        notes.append(f"{type_name} count has no max: searching up to {top}")
+    return tuple(n for n in range(0, top + 1) if not count_breaks(rule, n))
 
 
 def _plan(n: int, search: SearchConfig, final: int | None) -> list[int] | None:
@@ -314,21 +316,21 @@ def build_space(input_shape, rules, search: SearchConfig | None = None, where=("
     for t in POOL_TYPES:
         if getattr(rules, t) is None:
             continue  # no rules for this pool kind: it is not part of the exercise
-        lo, hi = _count_range(t, blocks[t].get("count"), notes, "pool")
-        pools.append(PoolKind(t, lo, hi, _steps(t, blocks[t], None, _fixed(t, blocks[t]), notes)))
+        counts = _counts(t, blocks[t].get("count"), notes, "pool")
+        pools.append(PoolKind(t, counts, _steps(t, blocks[t], None, _fixed(t, blocks[t]), notes)))
     target = tuple(rules.before_flatten) if rules.before_flatten is not None and len(rules.before_flatten) == 3 else None
     head, problems = head_layers(rules, search, where)
     if target is None and rules.output is not None and len(rules.output) == 3:
         target = tuple(rules.output)
     activation = None if search.activation == "none" else BY_TYPE[search.activation](type=search.activation)
-    lo, hi = _count_range("conv2d", conv_rules.get("count"), notes, "conv2d")
+    counts = _counts("conv2d", conv_rules.get("count"), notes, "conv2d")
     space = Space(tuple(input_shape), convs, pools, {}, activation, head, target,
                   rules.max_params, notes, problems, where)
-    for n in range(lo, hi + 1):
+    for n in counts:
         plan = _plan(n, search, target[2] if target else None)
         if plan is not None:
             space.plans[n] = plan
-    space.problems += check_fixed(space, rules, search, (lo, hi), where)
+    space.problems += check_fixed(space, rules, search, counts, where)
     if space.problems:
         space.plans = {}
     return space
