@@ -43,8 +43,8 @@ class SpecBase(Strict):
     def check(self) -> list[Diagnostic]:
         return []
 
-    # Jupyter: a spec shows itself as its diagram (needs graphviz's dot).
-    def _repr_svg_(self):  # pragma: no cover - exercised in notebooks
-        from .render import render
+    # Jupyter: a spec shows itself as its diagram (SVG), or a note when Graphviz's dot is missing.
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        from .render import mimebundle
 
-        return render(self)._repr_image_svg_xml()
+        return mimebundle(self, include, exclude)
