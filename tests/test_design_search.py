@@ -161,7 +161,8 @@ Q6_TEXT = Q6.read_text()
 
 
 def test_no_solution_names_the_rule_with_the_smallest_reachable_size():
-    d = _impossible(Q6_TEXT.replace("stride: {max: 2}", "stride: {max: 1}").replace("count: {max: 2}", "count: {max: 1}"))
+    text = Q6_TEXT.replace("stride: {max: 2}", "stride: {max: 1}").replace("count: {max: 2}", "count: {max: 1}")
+    d = _impossible(text)
     assert "before_flatten" in d.message and "smallest reachable size is" in d.message
     assert "stride 1" in d.message and "at most 1 maxpool2d" in d.message
     assert d.path == ("constraints", "before_flatten") and d.line == Q6_TEXT.splitlines().index(

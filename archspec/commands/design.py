@@ -65,14 +65,16 @@ def run(args) -> int:
             files[d.rank] = str(path)
     problems = [d.format(problem.file) for d in result.diagnostics]
     if args.format == "json":
-        print(json.dumps({"count": result.count, "by": args.by, "searched": problem.space.describe(),
+        searched = None if problem.space.problems else problem.space.describe()
+        print(json.dumps({"count": result.count, "by": args.by, "searched": searched,
                           "notes": result.notes, "diagnostics": [d.to_json() for d in result.diagnostics],
                           "designs": [d.to_json() | ({"file": files[d.rank]} if d.rank in files else {})
                                       for d in designs]}, indent=2))
     else:
-        print(f"{problem.name} ({problem.file}): {result.count:,} design{'s' if result.count != 1 else ''} "
-              "meet the rules")
-        print(f"searched: {problem.space.describe()}")
+        verb = "design meets" if result.count == 1 else "designs meet"
+        print(f"{problem.name} ({problem.file}): {result.count:,} {verb} the rules")
+        if not problem.space.problems:
+            print(f"searched: {problem.space.describe()}")
         for note in result.notes:
             print(f"note: {note}")
         if designs:

@@ -78,9 +78,6 @@ def check_fixed(space, rules, search, counts, where) -> list[Diagnostic]:
     if not counts:
         return [Diagnostic("design-impossible", "the conv2d count rule allows no count", where + ("conv2d", "count"))]
     lo, hi = counts[0], counts[-1]
-    if len(space.input) != 3:
-        return [Diagnostic("design-input", f"design search needs an image input [H, W, C], not "
-                           f"{list(space.input)}", ("input",))]
     if hi > 0 and not space.convs:
         return [Diagnostic("design-impossible", "no conv2d kernel_size/stride/padding satisfies the rules together",
                            where + ("conv2d",))]

@@ -99,6 +99,8 @@ def candidates(spec, rules, space) -> list[Edit]:
     layers, names = spec.layers, layer_names(spec.layers)
     kinds = {k.type: k for k in space.pools}
     flat = next((i for i, x in enumerate(layers) if x.type == "flatten"), len(layers))
+    last_conv = max((j for j in range(flat) if layers[j].type == "conv2d"), default=-1)
+    classes = rules.output[0] if rules.output is not None and len(rules.output) == 1 else None
     out = []
     for i, layer in enumerate(layers):
         block = getattr(rules, layer.type) or {}
@@ -109,16 +111,16 @@ def candidates(spec, rules, space) -> list[Edit]:
                 values = _step_values(steps, param)
             elif param in block and breaks(block[param], layer.resolved().get(param)):
                 values = _near(block[param], current)
-            elif param == "out_channels" and i == max((j for j in range(flat) if layers[j].type == "conv2d"), default=-1) \
-                    and space.target is not None:
+            elif param == "out_channels" and i == last_conv and space.target is not None:
                 values = [space.target[2]]
-            elif param == "out_features" and i == len(layers) - 1 and rules.output is not None and len(rules.output) == 1:
-                values = [rules.output[0]]
+            elif param == "out_features" and i == len(layers) - 1 and classes is not None:
+                values = [classes]
             else:
                 continue
             for v in values:
                 v = list(v) if isinstance(v, tuple) else v
-                if v != current and layer.model_copy(update={param: v}).resolved().get(param) != layer.resolved().get(param):
+                changed = layer.model_copy(update={param: v}).resolved().get(param) != layer.resolved().get(param)
+                if v != current and changed:
                     out.append(Edit("set", i, param, v, f"{names[i]}: {param} {_shown(current)} -> {_shown(v)}",
                                     _size(current, v)))
         if layer.type in POOL_TYPES and i < flat:

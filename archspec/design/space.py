@@ -61,7 +61,8 @@ def _axes(layer: Layer) -> tuple:
     if layer.type == "conv2d":
         pads, strides, dil, ceil = layer.pads(), pair(layer.stride), pair(layer.dilation), False
     else:
-        pads, strides, dil, ceil = [(p, p) for p in pair(layer.padding)], layer.strides(), layer.dilations(), layer.ceil_mode
+        pads, strides = [(p, p) for p in pair(layer.padding)], layer.strides()
+        dil, ceil = layer.dilations(), layer.ceil_mode
     return tuple((k, s, lo, hi, d, ceil) for k, s, (lo, hi), d in zip(pair(layer.kernel_size), strides, pads, dil))
 
 
@@ -127,8 +128,8 @@ class Space:
                     continue
                 conv = self.conv_layer(step, n, i)
                 p = conv.params((h, w, cin))
-                cost = (p, conv.macs((h, w, cin), (*size, cout)), size[0] * size[1] * cout * BYTES_PER_VALUE * self._per_conv,
-                        self._per_conv)
+                memory = size[0] * size[1] * cout * BYTES_PER_VALUE * self._per_conv
+                cost = (p, conv.macs((h, w, cin), (*size, cout)), memory, self._per_conv)
                 if spent is not None:
                     if spent + p + self._min_rest(n, i + 1) > self.max_params:
                         continue
@@ -144,8 +145,8 @@ class Space:
             for step in kind.steps:
                 size = step.size(h, w)
                 if size is not None:
-                    out.append((step.label, step, (n, i, more, *size, spent),
-                                (0, step.layer.macs((h, w, c), (*size, c)), size[0] * size[1] * c * BYTES_PER_VALUE, 1)))
+                    cost = (0, step.layer.macs((h, w, c), (*size, c)), size[0] * size[1] * c * BYTES_PER_VALUE, 1)
+                    out.append((step.label, step, (n, i, more, *size, spent), cost))
         self._moves[state] = out
         return out
 
@@ -309,6 +310,10 @@ def build_space(input_shape, rules, search: SearchConfig | None = None, where=("
 
     search = search or SearchConfig()
     notes: list[str] = []
+    if len(input_shape) != 3:
+        problem = Diagnostic("design-input", f"design search needs an image input [H, W, C], not "
+                             f"{list(input_shape)}", ("input",))
+        return Space(tuple(input_shape), [], [], {}, None, [], None, problems=[problem], where=where)
     blocks = {t: (getattr(rules, t) or {}) for t in BY_TYPE}
     conv_rules = blocks["conv2d"]
     convs = _steps("conv2d", conv_rules, search, _fixed("conv2d", conv_rules), notes)
@@ -318,7 +323,8 @@ def build_space(input_shape, rules, search: SearchConfig | None = None, where=("
             continue  # no rules for this pool kind: it is not part of the exercise
         counts = _counts(t, blocks[t].get("count"), notes, "pool")
         pools.append(PoolKind(t, counts, _steps(t, blocks[t], None, _fixed(t, blocks[t]), notes)))
-    target = tuple(rules.before_flatten) if rules.before_flatten is not None and len(rules.before_flatten) == 3 else None
+    flat = rules.before_flatten
+    target = tuple(flat) if flat is not None and len(flat) == 3 else None
     head, problems = head_layers(rules, search, where)
     if target is None and rules.output is not None and len(rules.output) == 3:
         target = tuple(rules.output)
