@@ -11,6 +11,7 @@ from ..specbase import PositiveInt, SpecBase
 from ..training.config import TrainConfig
 from .layers import AnyLayer
 from .rules import Constraints, check_rules, load_rules_file
+from .search import SearchConfig
 from .shapes import ShapeReport, infer, layer_names
 
 
@@ -21,6 +22,7 @@ class CnnSpec(SpecBase):
     layers: Annotated[list[AnyLayer], Field(min_length=1)]
     constraints: Union[Constraints, str, None] = Field(
         None, description="design rules, or the path of a YAML file holding them (relative to this spec)")
+    search: Optional[SearchConfig] = Field(None, description="narrows the design space of `archspec design`")
     train: Optional[TrainConfig] = None
 
     @property
@@ -81,3 +83,4 @@ class RulesSpec(SpecBase):
     kind: Literal["rules"]
     input: Optional[Annotated[list[PositiveInt], Field(min_length=1, max_length=3)]] = None
     constraints: Constraints
+    search: Optional[SearchConfig] = Field(None, description="narrows the design space of `archspec design`")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from .count import CountResult, count
 from .problem import Problem, load_problem
 from .repair import Suggestion, suggest
-from .search import SearchConfig
+from ..cnn.search import SearchConfig
 from .space import Space, build_space
 from .top import Design, top
 

@@ -9,7 +9,7 @@ from pydantic import ValidationError, create_model
 
 from ..diagnostics import Diagnostic, SpecError
 from ..loader import Document, SourceMap, load_file, load_text
-from .search import SearchConfig
+from ..cnn.search import SearchConfig
 from .space import Space, build_space
 
 KINDS = ("cnn", "rules")

@@ -16,7 +16,7 @@ from ..cnn.layers import BY_TYPE
 from ..cnn.rules import Bounds, breaks, check_rules
 from ..cnn.shapes import infer, layer_names
 from ..tables import dims
-from .search import SearchConfig
+from ..cnn.search import SearchConfig
 from .space import ACTIVATIONS, POOL_TYPES, SEARCHED, build_space
 
 MAX_EDITS = 2

@@ -22,7 +22,7 @@ from ..cnn.rules import Bounds, breaks, count_breaks
 from ..cnn.shapes import BYTES_PER_VALUE
 from ..diagnostics import Diagnostic
 from ..specbase import pair
-from .search import SearchConfig
+from ..cnn.search import SearchConfig
 
 POOL_TYPES = ("maxpool2d", "avgpool2d")
 SEARCHED = ("kernel_size", "stride", "padding")  # per conv/pool; everything else is fixed

@@ -5,7 +5,7 @@ from typing import Literal, Union
 
 from pydantic import Field
 
-from ..cnn.rules import Bounds
+from .rules import Bounds
 from ..specbase import NonNegInt, PositiveInt, Strict
 
 
