@@ -79,12 +79,17 @@ class DataSet:
         return dict(sorted(Counter(reason for _, reason, _ in self.skipped).items()))
 
     def report(self) -> str:
-        """Per-class counts per split, then the skipped files and notes, for the console."""
+        """Per-class counts per split, for the console."""
         counts, names = self.counts(), list(self.splits)
         rows = [[c, *(counts[c][s] for s in names), sum(counts[c].values())] for c in self.classes]
         rows.append(["total", *(len(self.splits[s]) for s in names), sum(len(s) for s in self.splits.values())])
-        lines = [f"data: {self.source} ({len(self.classes)} classes, images {' x '.join(map(str, self.shape))})",
-                 table(["class", *names, "total"], rows, right=set(range(1, len(names) + 2)))]
+        return "\n".join([f"data: {self.source} ({len(self.classes)} classes, images "
+                          f"{' x '.join(map(str, self.shape))})",
+                          table(["class", *names, "total"], rows, right=set(range(1, len(names) + 2)))])
+
+    def warnings(self) -> str:
+        """Skipped files (counted by reason, the first few named) and notes; empty when all went well."""
+        lines = []
         if self.skipped:
             kinds = ", ".join(f"{n} {reason}" for reason, n in self.skipped_summary().items())
             lines.append(f"warning: skipped {len(self.skipped)} file(s): {kinds}")

@@ -82,7 +82,8 @@ def evaluate(spec, weights, data_dir=None, split="test", out=None, sets=()) -> d
     result = {"accuracy": rep["accuracy"], "loss": loss, "split": split, "images": len(y), "classes": classes,
               "per_class": rep["per_class"], "macro_avg": rep["macro_avg"], "weighted_avg": rep["weighted_avg"],
               "confusion_matrix": rep["confusion"].tolist(), "data": data.source, "skipped": data.skipped_summary(),
-              "weights": str(weights), "report": f"{title} (loss {loss:.4f})\n\n{rep['text']}", "data_report": data.report()}
+              "weights": str(weights), "report": f"{title} (loss {loss:.4f})\n\n{rep['text']}",
+              "data_report": "\n".join(filter(None, (data.report(), data.warnings())))}
     if out is not None:
         folder = RunFolder.create(m.r.spec.title, out)
         folder.write("report", f"{title}\n\n{rep['text']}")

@@ -101,6 +101,13 @@ class Console:
                        f"loss {loss:.4f} acc {acc:.1%} {ips:,.0f} img/s ")
         self.err.flush()
 
+    def warn(self, text: str):
+        """Warnings go to stderr even when quiet."""
+        if text:
+            if self.tty:
+                self.err.write("\r\033[K")
+            print(text, file=self.err, flush=True)
+
     def line(self, text: str):
         if self.tty and not self.quiet:
             self.err.write("\r\033[K")

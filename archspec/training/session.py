@@ -53,6 +53,7 @@ def load_checked(r: Resolved, console: Console):
     except DataError as exc:
         raise r.error("bad-data", exc.message, exc.path, exc.hint) from None
     console.line(data.report())
+    console.warn(data.warnings())
     out, layers = r.spec.shapes().output, r.spec.layers
     if out != (len(data.classes),):
         last = ("layers", len(layers) - 1) + (("out_features",) if layers[-1].type == "linear" else ())
@@ -61,7 +62,7 @@ def load_checked(r: Resolved, console: Console):
                       f"{', ...' if len(data.classes) > 8 else ''})", last,
                       hint=f"end with {{type: linear, out_features: {len(data.classes)}}}")
     if layers[-1].type == "softmax" and r.train.loss == "cross_entropy":
-        console.line("warning: the last layer is softmax, but cross_entropy expects raw scores (logits); "
+        console.warn("warning: the last layer is softmax, but cross_entropy expects raw scores (logits); "
                      "remove the softmax layer (predict applies softmax itself)")
     return data
 
@@ -139,7 +140,8 @@ def train(spec, data_dir=None, epochs=None, out=None, sets=(), resume=None, forc
         fit(model, opt, sched, data, batches, cfg, state, gen, best, console, on_epoch, stop_after)
     except Diverged as exc:
         folder.write_history(state.history)
-        raise RunError(f"{exc}\n    run folder: {folder.path} (checkpoint of the last complete epoch kept)") from None
+        kept = f"checkpoint of epoch {state.epoch} kept" if state.epoch else "no epoch completed"
+        raise RunError(f"{exc}\n    run folder: {folder.path} ({kept})") from None
     except KeyboardInterrupt:
         raise RunError(f"interrupted during epoch {state.epoch + 1}; the checkpoint holds epoch {state.epoch}. "
                        f"Continue with: archspec train --resume {folder.path}") from None
@@ -181,7 +183,7 @@ def finish(r: Resolved, folder: RunFolder, model, data, batches, state: State, b
         model.load_state_dict(best)
     split = next(s for s in ("test", "val", "train") if s in data.splits)
     if split != "test":
-        console.line(f"warning: no test split (test_fraction is 0): the report below is on the {split} split")
+        console.warn(f"warning: no test split (test_fraction is 0): the report below is on the {split} split")
     loss, acc, out = score(model, data.splits[split], batches, LOSSES[cfg.loss])
     rep = classification(data.splits[split].y.numpy(), out.argmax(1).numpy(), data.classes)
     fit_label, fit_text = verdict(state.history)

@@ -1,0 +1,205 @@
+"""archspec train end to end: run folder contents, resume bit-identical, refusals, divergence, digits."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from test_train_data import SKIPPED, messy_folder
+
+from archspec.training import loop
+from archspec.training.runfolder import FILES, load_tensors
+
+ROOT = Path(__file__).resolve().parent.parent
+DIGITS = ROOT / "specs" / "examples" / "digits-cnn.yaml"
+MEDICAL = ROOT / "specs" / "seed" / "medical-cnn.yaml"
+
+TINY = """\
+kind: cnn
+name: tiny
+input: [16, 16, 1]
+layers:
+  - {type: conv2d, out_channels: 8, kernel_size: 3, padding: 1}
+  - {type: relu}
+  - {type: maxpool2d, kernel_size: 2}
+  - {type: flatten}
+  - {type: dropout, p: 0.1}
+  - {type: linear, out_features: 3}
+train:
+  dataset: {type: image_folder, val_fraction: 0.2, test_fraction: 0.25, augment: {hflip: true}}
+  epochs: 2
+  batch_size: 8
+  optimizer: {type: sgd, lr: 0.02, momentum: 0.9, weight_decay: 0.0001}
+  schedule: {type: step, step_size: 1, gamma: 0.7}
+  early_stopping: {patience: 5}
+  seed: 3
+"""
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return messy_folder(tmp_path_factory.mktemp("data") / "images", per_class=30)
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY)
+    return path
+
+
+def weights(run_dir) -> dict:
+    return load_tensors(Path(run_dir) / "model.safetensors")[0]
+
+
+def test_tiny_folder_trains_above_chance_and_writes_every_file(cli, tiny, folder, tmp_path):
+    out = tmp_path / "run"
+    r = cli("train", tiny, "--data", folder, "--out", out)
+    assert r.code == 0, r.err
+    assert all((out / name).is_file() for name in FILES.values())
+    assert "skipped 4 file(s)" in r.err and "hstripes" in r.out and "epoch 2/2" in r.out
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["test_accuracy"] > 0.6  # chance is 1/3
+    assert m["classes"] == ["diagonal", "hstripes", "vstripes"]
+    assert set(m["per_class"]["hstripes"]) == {"precision", "recall", "f1", "support"}
+    assert sum(c["support"] for c in m["per_class"].values()) == 24  # 25% of 30, 30 and 31 images
+    assert [set(h) >= {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds"}
+            for h in m["history"]] == [True, True]
+    assert m["train_images_per_second"] > 0 and isinstance(m["generalization_gap"], float)
+    assert m["fit"] in ("overfitting", "underfitting", "still improving", "good fit") and m["verdict"]
+    assert m["data"]["skipped"] == SKIPPED
+    assert m["data"]["counts"]["diagonal"] == {"train": 17, "val": 6, "test": 8}  # 31 images
+    rows = list(csv.DictReader((out / "history.csv").open()))
+    assert [int(r["epoch"]) for r in rows] == [1, 2]
+    report = (out / "classification_report.txt").read_text()
+    assert "precision    recall  f1-score   support" in report and "macro avg" in report
+    for png in ("curves.png", "confusion_matrix.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "path: " + str(folder) in (out / "spec.yaml").read_text()  # resolved, absolute
+
+
+def test_resume_after_interrupt_is_bit_identical(cli, tiny, folder, tmp_path, monkeypatch):
+    full, cut = tmp_path / "full", tmp_path / "cut"
+    assert cli("train", tiny, "--data", folder, "--epochs", "3", "--out", full).code == 0
+    real = loop.run_epoch
+
+    def ctrl_c_in_epoch_2(*args, **kwargs):
+        if args[7] == 2:  # the epoch argument
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "run_epoch", ctrl_c_in_epoch_2)
+    r = cli("train", tiny, "--data", folder, "--epochs", "3", "--out", cut)
+    assert r.code == 130 and f"--resume {cut}" in r.err and "checkpoint holds epoch 1" in r.err
+    assert not (cut / "model.safetensors").exists()
+    monkeypatch.setattr(loop, "run_epoch", real)
+    r = cli("train", "--resume", cut)  # the run's own resolved spec and data
+    assert r.code == 0, r.err
+    assert "resuming" in r.out and "after epoch 1 of 3" in r.out
+    a, b = weights(full), weights(cut)
+    assert list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
+    ha = json.loads((full / "metrics.json").read_text())["history"]
+    hb = json.loads((cut / "metrics.json").read_text())["history"]
+    assert [h["train_loss"] for h in ha] == [h["train_loss"] for h in hb]
+    assert not list(cut.glob(".*.tmp-*"))  # atomic writes leave no temporary files
+
+
+def test_resume_refuses_an_edited_spec_or_other_data_unless_forced(cli, tiny, folder, tmp_path):
+    run = tmp_path / "run"
+    assert cli("train", tiny, "--data", folder, "--epochs", "1", "--out", run).code == 0
+    r = cli("train", tiny, "--data", folder, "--epochs", "2", "--set", "lr=0.5", "--resume", run)
+    assert r.code == 1 and "refusing to resume" in r.err
+    assert "train.optimizer.lr: 0.02 -> 0.5" in r.err and "train.epochs: 1 -> 2" in r.err and "--force" in r.err
+    other = messy_folder(tmp_path / "other", per_class=12)
+    r = cli("train", tiny, "--data", other, "--epochs", "1", "--resume", run)
+    assert r.code == 1 and "data changed" in r.err
+    r = cli("train", tiny, "--data", folder, "--epochs", "2", "--resume", run, "--force")
+    assert r.code == 0, r.err
+    assert len(json.loads((run / "metrics.json").read_text())["history"]) == 2
+
+
+def test_existing_run_folder_is_not_overwritten(cli, tiny, folder, tmp_path):
+    run = tmp_path / "run"
+    assert cli("train", tiny, "--data", folder, "--epochs", "1", "--out", run).code == 0
+    r = cli("train", tiny, "--data", folder, "--epochs", "1", "--out", run)
+    assert r.code == 1 and f"--resume {run}" in r.err
+
+
+def test_nan_learning_rate_is_refused_naming_the_flag(cli, tiny, folder, tmp_path):
+    r = cli("train", tiny, "--data", folder, "--set", "train.optimizer.lr=.nan", "--out", tmp_path / "r")
+    assert r.code == 1
+    assert "--set train.optimizer.lr=.nan: error[bad-value]: lr should be greater than 0" in r.err
+    assert not (tmp_path / "r").exists()
+
+
+def test_exploding_learning_rate_stops_cleanly(cli, tiny, folder, tmp_path):
+    r = cli("train", tiny, "--data", folder, "--set", "lr=1e30", "--out", tmp_path / "r")
+    assert r.code == 1, r.err
+    assert "the loss became" in r.err and "at epoch 1, step" in r.err and "Lower the learning rate" in r.err
+    assert "Traceback" not in r.err
+
+
+def test_missing_data_path_points_at_the_spec(cli):
+    r = cli("train", MEDICAL)
+    assert r.code == 1
+    assert "medical-cnn.yaml:" in r.err and "image_folder dataset has no path" in r.err and "--data" in r.err
+
+
+def test_class_count_mismatch_points_at_the_last_layer(cli, folder, tmp_path):
+    r = cli("train", MEDICAL, "--data", folder, "--out", tmp_path / "r")
+    assert r.code == 1
+    assert "network ends in 6 outputs but the data has 3 classes" in r.err and "out_features: 3" in r.err
+    line = next(i for i, t in enumerate(MEDICAL.read_text().splitlines(), 1) if "out_features: 6" in t)
+    assert f"medical-cnn.yaml:{line}:" in r.err
+
+
+def test_bad_set_syntax_and_unknown_key(cli, tiny):
+    r = cli("train", tiny, "--set", "epochs")
+    assert r.code == 1 and "expected KEY=VALUE" in r.err
+    r = cli("train", tiny, "--set", "optimizer.lrr=1")
+    assert r.code == 1 and "did you mean 'lr'" in r.err
+
+
+def test_digits_reaches_95_percent_then_evaluate_predict_and_export(cli, tmp_path):
+    run = tmp_path / "digits"
+    r = cli("train", DIGITS, "--out", run)
+    assert r.code == 0, r.err
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["test_accuracy"] >= 0.95, metrics["test_accuracy"]
+
+    r = cli("evaluate", DIGITS, "--weights", run / "model.safetensors", "--format", "json")
+    assert r.code == 0, r.err
+    ev = json.loads(r.out)
+    assert ev["accuracy"] == pytest.approx(metrics["test_accuracy"]) and ev["images"] == 359
+    r = cli("evaluate", DIGITS, "--weights", run / "model.safetensors", "--out", tmp_path / "ev")
+    assert r.code == 0 and "macro avg" in r.out and (tmp_path / "ev" / "confusion_matrix.png").is_file()
+
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    for i in range(3):
+        Image.fromarray((d.images[i] * 255 / 16).round().astype("uint8")).save(tmp_path / f"d{d.target[i]}.png")
+    (tmp_path / "notes.txt").write_text("hello")
+    images = [tmp_path / f"d{d.target[i]}.png" for i in range(3)]
+    r = cli("predict", DIGITS, "--weights", run / "model.safetensors", *images, "--format", "json")
+    assert r.code == 0, r.err
+    got = json.loads(r.out)
+    assert [g["class"] for g in got] == [str(t) for t in d.target[:3]]
+    assert all(abs(sum(t["probability"] for t in g["top"]) - 1) < 1 for g in got) and len(got[0]["top"]) == 3
+    r = cli("predict", DIGITS, "--weights", run / "model.safetensors", images[0], tmp_path / "notes.txt")
+    assert r.code == 1 and r.out.startswith(f"{images[0]}: 0 ") and "notes.txt: error: not an image" in r.err
+
+    r = cli("compile", DIGITS, "--weights", run / "model.safetensors", "--onnx", tmp_path / "d.onnx", "-q")
+    assert r.code == 0 and (tmp_path / "d.onnx").stat().st_size > 10_000
+
+
+def test_weights_of_another_network_are_refused(cli, tiny, folder, tmp_path):
+    run = tmp_path / "run"
+    assert cli("train", tiny, "--data", folder, "--epochs", "1", "--out", run).code == 0
+    r = cli("evaluate", DIGITS, "--weights", run / "model.safetensors")
+    assert r.code == 1 and "do not fit digits-cnn" in r.err and "conv1.weight" in r.err
+    r = cli("evaluate", DIGITS, "--weights", tmp_path / "nope.safetensors")
+    assert r.code == 1 and "no such file" in r.err
