@@ -26,8 +26,11 @@ def _sigmoid(z: float) -> float:
     return e / (1.0 + e)
 
 
+SOFTPLUS_THRESHOLD = 20.0  # torch.nn.functional.softplus: linear above this, as torch computes it
+
+
 def _softplus(z: float) -> float:
-    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+    return z if z > SOFTPLUS_THRESHOLD else math.log1p(math.exp(z))
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (
     Activation("leaky_relu", lambda z: z if z > 0 else LEAKY_SLOPE * z, _f("leaky_step"),
                lambda o, z: _f("leaky_step")(z), "LeakyReLU", r"\mathrm{LeakyReLU}",
                "torch.nn.functional:leaky_relu", ("leakyrelu", "leaky")),
-    Activation("softplus", _softplus, _f("sigmoid"), lambda o, z: _f("sigmoid")(z), "softplus",
+    Activation("softplus", _softplus, _f("softplus_slope"), lambda o, z: _f("softplus_slope")(z), "softplus",
                r"\mathrm{softplus}", "torch.nn.functional:softplus"),
 )}
 
@@ -72,6 +75,7 @@ ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (
 HELPERS: dict[str, tuple[Callable, str, str]] = {  # name -> (value, text, latex)
     "step": (lambda z: 1.0 if z > 0 else 0.0, "step", r"\mathbb{1}_{>0}"),
     "leaky_step": (lambda z: 1.0 if z > 0 else LEAKY_SLOPE, "leaky_step", r"\mathbb{1}^{\mathrm{leaky}}_{>0}"),
+    "softplus_slope": (lambda z: 1.0 if z > SOFTPLUS_THRESHOLD else _sigmoid(z), "σ", r"\sigma"),  # = σ(z)
     "exp": (math.exp, "exp", r"\exp"),
     "log": (math.log, "log", r"\log"),
 }

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from ..tables import table
 from .expr import Expr, Num
-from .printer import LATEX, UNICODE, number, write
+from .printer import LATEX, UNICODE, write
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import json
 from .activations import ACTIVATIONS
 from .chain import delta_expr, delta_symbol, dl_dy, gradient_terms, gradient_via_deltas, update_expr
 from .document import Chain, Heading, Label, Para, Table, latex, markdown, partial
-from .expr import Add, Call, Expr, Mul, Num, Sym, add, evaluate, mul, substitute
+from .expr import Call, Expr, Mul, Num, Sym, add, evaluate, substitute
 from .activations import FUNCTIONS
 from .forward_pass import Pass
 from .losses import LOSSES
@@ -20,12 +20,12 @@ from .solve import Solution, solve, to_json
 
 
 def explain(spec, format: str = "markdown", steps: int = 1, activation: str | None = None, **_options) -> str:
-    sol = solve(spec, steps or 1, activation)
+    sol = solve(spec, steps, activation)
     if format == "json":
         return json.dumps(to_json(sol), indent=2)
     blocks = worked(spec, sol)
     if sol.activation:
-        blocks += compare(spec, sol, steps or 1)
+        blocks += compare(spec, sol, steps)
     if format == "latex":
         return latex(blocks, spec.title)
     return markdown(blocks, plain=format == "text")
@@ -166,12 +166,18 @@ def gradient_items(sol: Solution, w: str) -> list:
     env = sol.env()
     terms = gradient_terms(sol.net, sol.loss, w)
     if sol.back is not None:
-        numeric = add(*[mul(*[Num(evaluate(f, env, FUNCTIONS)) for f in factors]) for factors in terms])
-        return [expr, numeric, sol.back.grad[w]] if terms else [expr]
+        # every factor of the formula, evaluated (a local derivative that happens to be 1 stays visible)
+        numeric = add(*[_product([Num(evaluate(f, env, FUNCTIONS)) for f in factors if f != Num(1.0)])
+                        for factors in terms])
+        return [expr] if not terms else [expr, sol.back.grad[w]] if isinstance(numeric, Num) else [expr, numeric, sol.back.grad[w]]
     # no targets: dl/dw = sum_k dl/dy_k * dy_k/dw, with y_k known and t_k unknown
     known = {k: v for k, v in env.items() if k not in sol.net.target.values()}
     parts = [Mul((Num(sol.jac[o][w]), substitute(dl_dy(sol.net, sol.loss, o), known))) for o in sol.net.outputs]
     return [expr, add(*parts)]
+
+
+def _product(factors: list) -> Expr:
+    return factors[0] if len(factors) == 1 else Mul(tuple(factors)) if factors else Num(1.0)
 
 
 def delta_intro(sol: Solution) -> list:

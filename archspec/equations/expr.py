@@ -114,20 +114,6 @@ def evaluate(expr: Expr, env: Mapping[str, float], functions: Mapping[str, Calla
     raise TypeError(f"not an expression node: {expr!r}")
 
 
-def symbols(expr: Expr) -> list[str]:
-    """Names used by ``expr``, in order of first appearance."""
-    out: dict[str, None] = {}
-
-    def walk(e):
-        if isinstance(e, Sym):
-            out.setdefault(e.name)
-        for child in children(e):
-            walk(child)
-
-    walk(expr)
-    return list(out)
-
-
 def children(e: Expr) -> tuple:
     if isinstance(e, (Add,)):
         return e.terms

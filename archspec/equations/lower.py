@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ..diagnostics import Diagnostic
 from ..ir import Edge, Graph, Node
 from .expr import Add, Call, Div, Mul, Neg, Num, Pow, Sub, Sym
-from .names import Located, Names
+from .names import Located, Names, uses
 
 _NOT_SUM = {  # node type -> why it cannot stand inside a weighted sum
     Sub: ("subtraction", "give the weight a negative value instead of subtracting"),
@@ -80,7 +80,7 @@ class _Lowerer:
         self.names = names
         self.units: list[Unit] = []
         self.by_key: dict[tuple, Unit] = {}
-        self.value: dict[str, object] = {}  # assigned name -> Lin or ('unit', Unit)
+        self.value: dict[str, Lin | Unit] = {}  # assigned name -> its weighted sum or its unit
         self.inputs_used: set = set()
 
     def unit(self, fn: str, lin: Lin, loc: Located, span) -> Unit:
@@ -94,8 +94,8 @@ class _Lowerer:
             self.units.append(self.by_key[key])
         return self.by_key[key]
 
-    def source(self, e, loc: Located) -> str:
-        """Node id of something that can feed a weighted term (an input or a unit's output)."""
+    def source(self, e, loc: Located) -> str | Unit:
+        """What feeds a weighted term: an input (its name) or a unit."""
         if isinstance(e, Sym):
             role = self.names.role.get(e.name)
             if role == "inputs":
@@ -150,13 +150,14 @@ class _Lowerer:
         raise NotSum(f"{what} is not part of a weighted sum", getattr(e, "op", None) or e.span[0], hint)
 
     def term(self, e: Mul, loc: Located) -> tuple:
-        weights = [f for f in e.factors if isinstance(f, Sym) and self.names.role.get(f.name) == "weights"]
-        others = [f for f in e.factors if f not in weights or f is not weights[0]]
-        if len(e.factors) != 2 or len(weights) != 1:
+        """weight*input or input*weight -> (weight, source key)."""
+        is_weight = [isinstance(f, Sym) and self.names.role.get(f.name) == "weights" for f in e.factors]
+        if len(e.factors) != 2 or sum(is_weight) != 1:
             raise NotSum(f"'{loc.eq.text[e.span[0]:e.span[1]]}' is not one weight times one input", e.span[0],
                          "each term of a weighted sum is weight*input, e.g. w1*x1 or w5*relu(...)")
-        src = self.source(others[0], loc)
-        return (weights[0].name, src.key if isinstance(src, Unit) else ("input", src))
+        weight, other = e.factors if is_weight[0] else reversed(e.factors)
+        src = self.source(other, loc)
+        return (weight.name, src.key if isinstance(src, Unit) else ("input", src))
 
     def equation(self, loc: Located):
         e = loc.eq.expr
@@ -166,7 +167,7 @@ class _Lowerer:
         lin = self.lin(e, loc)
         if not lin.terms:
             raise NotSum(f"'{loc.eq.name}' has no weighted inputs", e.span[0], "write e.g. w1*x1 + b1")
-        if lin.name and len(lin.terms) and not isinstance(e, Add) and lin.name != loc.eq.name:
+        if isinstance(e, Sym):  # z2 = z1
             raise NotSum(f"'{loc.eq.name} = {lin.name}' only renames '{lin.name}'", e.span[0], f"use '{lin.name}'")
         self.value[loc.eq.name] = Lin(lin.terms, lin.bias, loc.eq.name)
 
@@ -174,7 +175,7 @@ class _Lowerer:
 def lower(names: Names, declared: dict, title: str, targets: list[str]) -> tuple[Network | None, list[Diagnostic]]:
     lw, out, broken = _Lowerer(names), [], set()
     for loc in names.order:
-        deps = {s.name for s in _syms(loc.eq.expr)}
+        deps = {s.name for s in uses(loc.eq.expr)}
         if deps & broken:
             broken.add(loc.eq.name)  # already reported upstream
             continue
@@ -197,12 +198,6 @@ def _named(u: Unit, name: str) -> Unit:
     if name not in u.names:
         u.names.append(name)
     return u
-
-
-def _syms(e):
-    from .names import uses
-
-    return uses(e)
 
 
 def _graph(lw: _Lowerer, names: Names, declared: dict, title: str, outputs: list[str]) -> Network:

@@ -8,7 +8,7 @@ from .activations import ACTIVATIONS, canonical
 from .backprop import Backward, Step, backward, jacobian, train
 from .chain import delta_symbol, gradient_expr
 from .expr import Expr
-from .forward_pass import Pass, run, symbol_values, target_list, with_activation
+from .forward_pass import Pass, run, symbol_values, with_activation
 from .lower import Network
 from .printer import ASCII, write
 
@@ -100,6 +100,3 @@ def to_json(sol: Solution) -> dict:
         out["loss_after"] = sol.final.loss
     return out
 
-
-def has_targets(spec, net: Network) -> bool:
-    return target_list(net, spec.targets) is not None

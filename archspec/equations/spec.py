@@ -15,7 +15,7 @@ from ..diagnostics import Diagnostic, did_you_mean
 from ..specbase import SpecBase, Strict
 from .lower import Network, lower
 from .names import ROLES, Located, classify
-from .parser import Equation, ParseError, parse_equation
+from .parser import ParseError, parse_equation
 
 MAX_EQUATIONS = 500
 Values = Union[dict[str, Optional[FiniteFloat]], list[str], None]
@@ -93,9 +93,6 @@ class EquationsSpec(SpecBase):
     def lower(self):
         """The IR graph: input nodes, one neuron per unit, weighted edges."""
         return self.network().graph
-
-    def parsed(self) -> list[Equation]:
-        return [parse_equation(text) for text, _ in self.equation_list()]
 
     # --- values ----------------------------------------------------------------------------------
     def values(self) -> dict[str, float | None]:

@@ -1,0 +1,185 @@
+"""Worked solutions, answer checking and lowering of equation networks, through the CLI and the library."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+import archspec
+from archspec.equations import forward, gradients, loss
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "specs" / "seed"
+Q2 = SEED / "q2-backprop.yaml"
+GRADED = ROOT / "specs" / "examples" / "q2-student-answers.yaml"
+
+
+@pytest.mark.parametrize("name", ["q2-backprop", "q1-network2", "q3b"])
+def test_explain_markdown_golden(name, cli, golden):
+    r = cli("explain", SEED / f"{name}.yaml")
+    assert r.code == 0, r.err
+    golden(f"equations/{name}.md", r.out)
+
+
+def test_q2_worked_solution_reads_like_a_hand_in(cli):
+    out = cli("explain", Q2).out
+    for line in ["- z1 = w1 · x1 + w3 · x2 = 0.2 · 0.2 + 1 · 0.9 = 0.94",
+                 "- z2 = w2 · x1 + w4 · x2 = 0.1 · 0.2 + (−1.5) · 0.9 = −1.33",
+                 "- y = σ(z_y) = σ(0.440622) = 0.608407",
+                 "- δ_y = y(1 − y)(y − t) = 0.608407(1 − 0.608407)(0.608407 − 0.7) = −0.0218218",
+                 "- δ_a1 = a1(1 − a1) · w5 · δ_y = 0.7191(1 − 0.7191) · 0.7 · (−0.0218218) = −0.00308553",
+                 "- w5 ← w5 − η · δ_y · a1 = 0.7 − 0.1 · (−0.0218218) · 0.7191 = 0.701569",
+                 "| after one step | 0.00416705 | 0.608709 |"]:
+        assert line in out, line
+    headings = [ln for ln in out.splitlines() if ln.startswith("## ")]
+    assert headings == ["## 1. Forward pass", "## 2. Gradients by the chain rule", "## 3. Error terms (deltas)",
+                        "## 4. Updates, η = 0.1", "## 5. Second forward pass (updated weights)",
+                        "## 6. Loss before and after"]
+
+
+def test_gradient_formula_sums_over_paths_as_a_student_writes_it(cli):
+    out = cli("explain", SEED / "q1-network2.yaml").out
+    assert ("∂l/∂w1 = (y1 − t1) · w2 · σ(z)(1 − σ(z)) · x + (y2 − t2) · w3 · σ(z)(1 − σ(z)) · x" in out)
+    js = json.loads(cli("explain", SEED / "q1-network2.yaml", "--format", "json").out)
+    assert js["gradients"]["w1"] == {"value": None, "expression": "(y1 - t1) * w2 * sigmoid(z) * (1 - sigmoid(z)) * x"
+                                     " + (y2 - t2) * w3 * sigmoid(z) * (1 - sigmoid(z)) * x"}
+
+
+def test_json_has_exactly_the_documented_keys(cli):
+    js = json.loads(cli("explain", Q2, "--format", "json").out)
+    assert list(js) == ["forward", "outputs", "loss", "gradients", "deltas", "updated", "loss_after"]
+    assert set(js["forward"]) == {"z1", "a1", "z2", "a2", "z_y", "y"}
+    assert set(js["deltas"]) == {"y", "a1", "a2"} and set(js["updated"]) == {f"w{i}" for i in range(1, 7)}
+    assert js["loss_after"] < js["loss"]
+    no_targets = json.loads(cli("explain", SEED / "q1-network3.yaml", "--format", "json").out)
+    assert list(no_targets) == ["forward", "outputs", "loss", "gradients"] and no_targets["loss"] is None
+
+
+def test_latex_and_text_formats(cli):
+    tex = cli("explain", Q2, "--format", "latex").out
+    assert tex.count(r"\begin{align*}") == tex.count(r"\end{align*}") >= 4
+    assert r"\frac{\partial l}{\partial w_{1}}" in tex and r"\sigma\left(z_{1}\right)" in tex
+    assert tex.count("{") == tex.count("}")
+    text = cli("explain", Q2, "--format", "text").out
+    assert "## " not in text and "1. Forward pass\n---------------" in text
+
+
+def test_relu_answers_what_changes(cli):
+    r = cli("explain", Q2, "--activation", "relu")
+    assert r.code == 0
+    assert "- a2 = ReLU(z2) = ReLU(−1.33) = 0" in r.out
+    assert "## What changes with ReLU" in r.out
+    assert "| g'(z2) | 0.165412 | 0 |" in r.out
+    assert "a2 is inactive: z2 = −1.33 ≤ 0" in r.out and "w2, w4 get no gradient" in r.out
+
+
+def test_steps(cli):
+    out = cli("explain", Q2, "--steps", "3").out
+    assert "## 7. 3 steps of gradient descent" in out
+    losses = [float(ln.split("|")[2]) for ln in out.splitlines() if ln.startswith(("| 1 |", "| 2 |", "| 3 |"))]
+    assert len(losses) == 3 and losses[0] > losses[1] > losses[2]
+
+
+@pytest.mark.parametrize("args, message", [(["--activation", "relux"], "did you mean 'relu'?"),
+                                           (["--steps", "0"], "--steps must be between 1")])
+def test_bad_options_are_clean_errors(cli, args, message):
+    r = cli("explain", Q2, *args)
+    assert r.code == 1 and message in r.err and "Traceback" not in r.err
+
+
+def test_symbolic_specs_explain_without_numbers(cli):
+    out = cli("explain", SEED / "q3a.yaml").out
+    assert "## 1. The network, unit by unit" in out and "- h1 = ReLU(z_h1)" in out
+    assert "- ∂l/∂w11 = (y − t) · σ(z_y)(1 − σ(z_y)) · w41 · step(z_h1) · x1" in out
+
+
+# --- archspec check ----------------------------------------------------------------------------
+
+def test_check_flags_exactly_the_deliberate_mistake(cli):
+    r = cli("check", GRADED)
+    assert r.code == 1
+    wrong = [ln for ln in r.out.splitlines() if ln.rstrip().endswith("WRONG")]
+    assert len(wrong) == 1 and wrong[0].startswith("updated.w5")
+    js = json.loads(cli("check", GRADED, "--format", "json").out)
+    assert js["wrong"] == 1 and js["correct"] == 22
+
+
+def test_check_passes_correct_answers_and_reports_unknown_keys(cli, tmp_path):
+    data = yaml.safe_load(GRADED.read_text())
+    data["answers"]["updated"]["w5"] = 0.70157
+    good = tmp_path / "good.yaml"
+    good.write_text(yaml.safe_dump(data, allow_unicode=True))
+    assert cli("check", good).code == 0
+    assert cli("check", good, "--rtol", "1e-9").code == 1  # 5-digit hand values are not exact
+    data["answers"]["gradients"]["w9"] = 1.0
+    data["answers"]["forward"]["h7"] = 0.5
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data, allow_unicode=True))
+    r = cli("check", bad)
+    assert r.code == 1
+    unknown = [ln.split()[0] for ln in r.out.splitlines() if "unknown key" in ln]
+    assert unknown == ["forward.h7", "gradients.w9"]
+
+
+def test_check_without_answers_block(cli):
+    r = cli("check", Q2)
+    assert r.code == 2 and "no 'answers:' block" in r.err
+
+
+# --- lowering ------------------------------------------------------------------------------------
+
+def structure(spec):
+    g = spec.lower()
+    edges = [(e.src, n.id, e.weight) for n, e in g.edges()]
+    return g, edges
+
+
+def test_q3b_has_four_hidden_units_and_a_skip_connection():
+    g, edges = structure(archspec.load(SEED / "q3b.yaml"))
+    inputs = [n.id for n in g.nodes if n.op == "input"]
+    hidden = [n for n in g.nodes if n.op == "neuron" and n.id not in g.outputs]
+    assert inputs == ["x"] and g.outputs == ["y"] and len(hidden) == 4
+    assert Counter(w for _, _, w in edges) == Counter(f"w{i}" for i in range(1, 8))
+    shared = next(n for n in hidden if n.attrs["expression"] == "relu(w2*relu(w1*x + b1) + b2)")
+    targets = {dst for src, dst, _ in edges if src == shared.id}
+    tanh = next(n.id for n in hidden if n.attrs["activation"] == "tanh")
+    assert targets == {tanh, "y"}
+    first = next(n for n in hidden if n.attrs["expression"] == "relu(w1*x + b1)")
+    assert len({dst for src, dst, _ in edges if src == first.id}) == 2  # relu(w1*x + b1) feeds two units
+    assert [n.id for n in hidden] == ["h1", "h2", "h3", "h4"]
+    assert {n.attrs["bias"] for n in g.nodes if n.op == "neuron"} == {f"b{i}" for i in range(1, 6)}
+
+
+def test_q3a_structure():
+    g, edges = structure(archspec.load(SEED / "q3a.yaml"))
+    hidden = [n for n in g.nodes if n.op == "neuron" and n.id not in g.outputs]
+    assert [n.attrs["activation"] for n in hidden] == ["relu"] * 3
+    assert g.node("y").attrs["activation"] == "sigmoid" and g.node("y").attrs["bias"] == "b4"
+    assert sorted(w for *_, w in edges) == sorted(["w11", "w12", "w21", "w22", "w31", "w32", "w41", "w42", "w43"])
+
+
+def test_named_and_inline_equations_lower_to_the_same_graph():
+    inline = archspec.load("kind: equations\nequations: y = w5*sigmoid(w1*x1 + w3*x2) + w6*σ(x1*w2 + x2*w4)\n")
+    named = archspec.load("kind: equations\nequations: [z1 = x1*w1 + x2*w3, a1 = sigmoid(z1),"
+                          " a2 = sigmoid(w2*x1 + w4*x2), y = a1*w5 + a2*w6]\n")
+
+    def shape(spec):
+        g = spec.lower()
+        return sorted((e.weight, n.attrs["activation"], g.node(e.src).op) for n, e in g.edges())
+
+    assert shape(inline) == shape(named)
+    g = named.lower()
+    assert g.node("a1").attrs["pre"] == "z1" and g.node("a2").attrs["pre"] is None
+    assert [n.id for n in inline.lower().nodes] == ["x1", "x2", "h1", "h2", "y"]
+
+
+def test_library_values_for_diagrams():
+    spec = archspec.load(Q2)
+    values = forward(spec)
+    assert values["x1"] == {"z": None, "a": 0.2} and abs(values["a1"]["z"] - 0.94) < 1e-15
+    assert set(gradients(spec)) == {f"w{i}" for i in range(1, 7)}
+    assert loss(spec) == pytest.approx(0.00419461875206002, rel=1e-12)
+    assert forward(archspec.load(SEED / "q3a.yaml")) is None and gradients(archspec.load(SEED / "q1-network1.yaml")) is None
