@@ -172,8 +172,12 @@ def gradient_items(sol: Solution, w: str) -> list:
         return [expr] if not terms else [expr, sol.back.grad[w]] if isinstance(numeric, Num) else [expr, numeric, sol.back.grad[w]]
     # no targets: dl/dw = sum_k dl/dy_k * dy_k/dw, with y_k known and t_k unknown
     known = {k: v for k, v in env.items() if k not in sol.net.target.values()}
-    parts = [Mul((Num(sol.jac[o][w]), substitute(dl_dy(sol.net, sol.loss, o), known))) for o in sol.net.outputs]
-    return [expr, add(*parts)]
+    # the first factor of every path is dl/dy_k (it holds t_k); the others are numbers
+    by_path = add(*[_product([substitute(factors[0], known)] + [Num(evaluate(f, env, FUNCTIONS)) for f in factors[1:]
+                                                                 if f != Num(1.0)]) for factors in terms])
+    parts = [Mul((Num(sol.jac[o][w]), substitute(dl_dy(sol.net, sol.loss, o), known))) for o in sol.net.outputs
+             if sol.jac[o][w] != 0 or len(sol.net.outputs) == 1]
+    return [expr, by_path, add(*parts)] if parts else [expr, by_path, 0.0]
 
 
 def _product(factors: list) -> Expr:

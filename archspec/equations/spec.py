@@ -120,7 +120,8 @@ class EquationsSpec(SpecBase):
         missing = [n for n, v in self.values().items() if v is None]
         if missing and len(missing) < len(used):
             out.append(Diagnostic("missing-value", f"no value for {', '.join(missing)}: only symbolic results",
-                                  (), severity="warning", hint="give every input, weight and bias a value"))
+                                  self._where(missing[0]), severity="warning",
+                                  hint="give every input, weight and bias a value"))
         for name in self.targets or {}:
             if name not in net.outputs and net.names.get(name) not in net.outputs:
                 out.append(Diagnostic("unknown-target", f"target '{name}' is not an output of the equations",
@@ -128,6 +129,16 @@ class EquationsSpec(SpecBase):
                                       or f"outputs: {', '.join(net.outputs)}"))
         out += self._check_loss(net)
         return out
+
+    def _where(self, name: str) -> tuple:
+        """Spec path of a name's declaration (its map entry, the map, or the equations)."""
+        for role in ROLES:
+            given = getattr(self, role)
+            if isinstance(given, dict) and name in given:
+                return (role, name)
+            if isinstance(given, list) and name in given:
+                return (role, given.index(name))
+        return ("equations",)
 
     def _check_loss(self, net: Network) -> list[Diagnostic]:
         if not self.targets:
