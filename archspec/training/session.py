@@ -94,7 +94,14 @@ def _resume_checks(meta: dict, info: dict, force: bool, folder: RunFolder) -> No
 def train(spec, data_dir=None, epochs=None, out=None, sets=(), resume=None, force=False,
           console: Console | None = None, stop_after: int | None = None) -> Run:
     """Train a cnn spec (path); ``resume`` continues the run folder's last complete epoch."""
-    console = console or Console()
+    threads = torch.get_num_threads()
+    try:
+        return _train(spec, data_dir, epochs, out, sets, resume, force, console or Console(), stop_after)
+    finally:
+        torch.set_num_threads(threads)  # train.threads applies to this run only
+
+
+def _train(spec, data_dir, epochs, out, sets, resume, force, console: Console, stop_after) -> Run:
     start = time.perf_counter()
     folder = RunFolder(resume) if resume else None
     if folder is not None and not folder["checkpoint"].is_file():
@@ -184,7 +191,7 @@ def finish(r: Resolved, folder: RunFolder, model, data, batches, state: State, b
     split = next(s for s in ("test", "val", "train") if s in data.splits)
     if split != "test":
         console.warn(f"warning: no test split (test_fraction is 0): the report below is on the {split} split")
-    loss, acc, out = score(model, data.splits[split], batches, LOSSES[cfg.loss])
+    loss, _, out = score(model, data.splits[split], batches, LOSSES[cfg.loss])
     rep = classification(data.splits[split].y.numpy(), out.argmax(1).numpy(), data.classes)
     fit_label, fit_text = verdict(state.history)
     kept = kept_row(state.history, state.best_epoch if restored else None)
@@ -192,13 +199,14 @@ def finish(r: Resolved, folder: RunFolder, model, data, batches, state: State, b
         "format": 1, "spec": r.spec.title, "spec_sha256": info["spec_sha256"], "input": list(r.spec.input_shape),
         "image": list(data.shape), "classes": data.classes, "mean": info["mean"], "std": info["std"],
         "loss": cfg.loss, "epoch": kept.get("epoch")})
+    acc = rep["accuracy"]
     title = f"{r.spec.title}: {split} accuracy {acc:.1%} on {len(data.splits[split])} images"
     folder.write("report", f"{title}\n\n{rep['text']}")
     plot_curves(state.history, folder["curves"], f"{r.spec.title} ({data.source})",
                 state.best_epoch if cfg.early_stopping else None)
     plot_confusion(rep["confusion"], data.classes, folder["confusion"], title)
     metrics = {
-        "test_accuracy": acc, "test_loss": loss, "report_split": split, "classes": data.classes,
+        "test_accuracy": rep["accuracy"], "test_loss": loss, "report_split": split, "classes": data.classes,
         "per_class": rep["per_class"], "macro_avg": rep["macro_avg"], "weighted_avg": rep["weighted_avg"],
         "history": state.history, "epochs_run": state.epoch, "best_epoch": state.best_epoch,
         "kept_epoch": kept.get("epoch"), "stopped_early": state.stopped_early,

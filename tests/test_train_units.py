@@ -1,0 +1,110 @@
+"""Pieces of the training machinery: fit verdicts, atomic writes, progress output, spec diffs, kill -9."""
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from archspec.training.loop import Console, epoch_line
+from archspec.training.report import verdict
+from archspec.training.resolve import differences
+from archspec.training.runfolder import atomic_write, load_tensors
+
+ROOT = Path(__file__).resolve().parent.parent
+DIGITS = ROOT / "specs" / "examples" / "digits-cnn.yaml"
+
+
+def history(*rows):
+    return [{"epoch": i, "train_loss": tl, "train_accuracy": ta, "val_loss": vl, "val_accuracy": va}
+            for i, (tl, ta, vl, va) in enumerate(rows, 1)]
+
+
+@pytest.mark.parametrize("rows, label", [
+    ([(1.0, 0.6, 0.5, 0.8), (0.3, 0.9, 0.3, 0.9), (0.1, 0.97, 0.4, 0.9), (0.05, 0.99, 0.6, 0.88)], "overfitting"),
+    ([(2.0, 0.30, 2.0, 0.31), (1.9, 0.35, 1.9, 0.36)], "underfitting"),
+    ([(0.5, 0.91, 0.5, 0.92), (0.3, 0.95, 0.35, 0.94)], "still improving"),
+    ([(0.2, 0.96, 0.2, 0.95), (0.19, 0.965, 0.19, 0.955)], "good fit"),
+    ([(0.2, 0.99, None, None), (0.19, 0.995, None, None)], "good fit"),
+])
+def test_verdict_reads_the_curves(rows, label):
+    got, text = verdict(history(*rows))
+    assert got == label and text.startswith(label)
+
+
+def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch):
+    target = tmp_path / "checkpoint.safetensors"
+    atomic_write(target, b"old")
+
+    def broken_fsync(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(OSError):
+        atomic_write(target, b"new, half written")
+    assert target.read_bytes() == b"old"
+
+
+def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise():
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    row = {"epoch": 1, "train_loss": 0.5, "train_accuracy": 0.8, "val_loss": 0.6, "val_accuracy": 0.75,
+           "images_per_second": 1234.0, "seconds": 1.5}
+    out, err = io.StringIO(), Tty()
+    tty = Console(out, err)
+    tty.bar(1, 3, 10, 10, 0.5, 0.8, 1234.0)
+    tty.line(epoch_line(row, 3))
+    assert "\repoch 1/3 [########################] 10/10 loss 0.5000 acc 80.0% 1,234 img/s" in err.getvalue()
+    assert out.getvalue() == "epoch 1/3  train loss 0.5000 acc 80.0%  val loss 0.6000 acc 75.0%  1,234 img/s  1.5s\n"
+    out, err = io.StringIO(), io.StringIO()
+    plain = Console(out, err)
+    plain.bar(1, 3, 10, 10, 0.5, 0.8, 1234.0)
+    plain.line("epoch 1/3 ...")
+    assert err.getvalue() == "" and out.getvalue() == "epoch 1/3 ...\n"
+
+
+def test_differences_name_each_changed_value():
+    old = {"train": {"optimizer": {"lr": 0.001}, "epochs": 3}, "layers": [{"out_channels": 8}]}
+    new = {"train": {"optimizer": {"lr": 0.01}, "epochs": 3}, "layers": [{"out_channels": 16}]}
+    assert differences(old, new) == ["layers[0].out_channels: 8 -> 16", "train.optimizer.lr: 0.001 -> 0.01"]
+    assert differences(old, old) == []
+
+
+def test_only_cnn_specs_train(cli):
+    from archspec.validation import check_file
+
+    other = next((p for p in sorted((ROOT / "specs").rglob("*.yaml"))
+                  if (r := check_file(p)).valid and r.spec.kind != "cnn"), None)
+    if other is None:
+        pytest.skip("no valid non-cnn spec in specs/")
+    r = cli("train", other)
+    assert r.code == 1 and "not-trainable" in r.err and "kind: cnn" in r.err
+
+
+def test_kill_9_then_resume_matches_an_uninterrupted_run(tmp_path, cli):
+    """A real SIGKILL mid-run: the atomic checkpoint of the last complete epoch resumes to the same weights."""
+    full, cut = tmp_path / "full", tmp_path / "cut"
+    args = ["train", DIGITS, "--epochs", "4", "--set", "threads=1", "-q"]
+    assert cli(*args, "--out", full).code == 0
+    exe = Path(sys.executable).with_name("archspec")
+    proc = subprocess.Popen([str(exe), *map(str, args), "--out", str(cut)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not (cut / "checkpoint.safetensors").exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    proc.kill()  # SIGKILL: no handler runs
+    proc.wait()
+    finished = (cut / "model.safetensors").exists()
+    r = cli("train", "--resume", cut, "-q")
+    assert r.code == 0, r.err
+    a, b = load_tensors(full / "model.safetensors")[0], load_tensors(cut / "model.safetensors")[0]
+    assert all(torch.equal(a[k], b[k]) for k in a), "resumed weights differ"
+    if finished:  # the machine was fast enough to finish before the kill: still a valid resume of a done run
+        pytest.skip("the run finished before it could be killed")
