@@ -94,6 +94,11 @@ class EquationsSpec(SpecBase):
         """The IR graph: input nodes, one neuron per unit, weighted edges."""
         return self.network().graph
 
+    @property
+    def input_shape(self) -> tuple:
+        """(number of inputs,): the built module maps (batch, inputs) to (batch, outputs)."""
+        return (len(self.network().inputs),)
+
     # --- values ----------------------------------------------------------------------------------
     def values(self) -> dict[str, float | None]:
         """Given value of every input, weight and bias of the network (None where not given)."""
