@@ -52,21 +52,23 @@ class Solution:
         return env
 
 
-def check_activation(name: str | None) -> str | None:
+def check_activation(name: str | None, file: str = "<spec>") -> str | None:
+    """Canonical name of an --activation option (line 0: the problem is on the command line, not in the file)."""
     if not name:
         return None
     fn = canonical(name)
     if fn is None:
         raise SpecError([Diagnostic("unknown-activation", f"unknown activation '{name}' for --activation",
-                                    hint=did_you_mean(name, ACTIVATIONS) or f"known: {', '.join(ACTIVATIONS)}")])
+                                    hint=did_you_mean(name, ACTIVATIONS) or f"known: {', '.join(ACTIVATIONS)}")], file)
     return fn
 
 
 def solve(spec, steps: int = 1, activation: str | None = None) -> Solution:
     """Forward pass, gradients (symbolic and numeric), error terms, ``steps`` updates."""
     if not 1 <= steps <= MAX_STEPS:
-        raise SpecError([Diagnostic("bad-steps", f"--steps must be between 1 and {MAX_STEPS:,}. Received: {steps}")])
-    fn = check_activation(activation)
+        raise SpecError([Diagnostic("bad-steps", f"--steps must be between 1 and {MAX_STEPS:,}. Received: {steps}")],
+                        spec.file)
+    fn = check_activation(activation, spec.file)
     net = with_activation(spec.network(), fn)
     params = [*net.weights, *net.biases]
     sol = Solution(net, spec.loss, fn, spec.learning_rate, {w: gradient_expr(net, spec.loss, w) for w in params})
