@@ -106,16 +106,21 @@ def test_resume_after_interrupt_is_bit_identical(cli, tiny, folder, tmp_path, mo
     assert not list(cut.glob(".*.tmp-*"))  # atomic writes leave no temporary files
 
 
-def test_resume_refuses_an_edited_spec_or_other_data_unless_forced(cli, tiny, folder, tmp_path):
-    run = tmp_path / "run"
-    assert cli("train", tiny, "--data", folder, "--epochs", "1", "--out", run).code == 0
-    r = cli("train", tiny, "--data", folder, "--epochs", "2", "--set", "lr=0.5", "--resume", run)
+def test_resume_refuses_an_edited_spec_or_other_data_unless_forced(cli, tiny, tmp_path):
+    from PIL import Image
+
+    mine, run = messy_folder(tmp_path / "mine", per_class=12), tmp_path / "run"
+    assert cli("train", tiny, "--data", mine, "--epochs", "1", "--out", run).code == 0
+    r = cli("train", tiny, "--data", mine, "--epochs", "2", "--set", "lr=0.5", "--resume", run)
     assert r.code == 1 and "refusing to resume" in r.err
     assert "train.optimizer.lr: 0.02 -> 0.5" in r.err and "train.epochs: 1 -> 2" in r.err and "--force" in r.err
-    other = messy_folder(tmp_path / "other", per_class=12)
-    r = cli("train", tiny, "--data", other, "--epochs", "1", "--resume", run)
+    r = cli("train", tiny, "--data", tmp_path / "elsewhere", "--epochs", "1", "--resume", run)
+    assert r.code == 1 and "spec changed: train.dataset.path" in r.err
+    Image.open(mine / "hstripes" / "0000.png") \
+        .transpose(Image.Transpose.ROTATE_90).save(mine / "hstripes" / "extra.png")  # same folder, new contents
+    r = cli("train", tiny, "--data", mine, "--epochs", "1", "--resume", run)
     assert r.code == 1 and "data changed" in r.err
-    r = cli("train", tiny, "--data", folder, "--epochs", "2", "--resume", run, "--force")
+    r = cli("train", tiny, "--data", mine, "--epochs", "2", "--resume", run, "--force")
     assert r.code == 0, r.err
     assert len(json.loads((run / "metrics.json").read_text())["history"]) == 2
 

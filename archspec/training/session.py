@@ -79,13 +79,26 @@ def _model_and_optim(r: Resolved, device):
     return model, opt, sched
 
 
-def _resume_checks(meta: dict, info: dict, force: bool, folder: RunFolder) -> None:
-    problems = [f"  spec changed: {d}" for d in differences(meta.get("spec"), info["spec"])]
-    if meta.get("data") != info["data"]:
-        problems.append("  data changed: the images, labels or split differ from the ones the run started with")
+def _refuse(folder: RunFolder, problems: list[str], force: bool) -> None:
     if problems and not force:
         raise RunError(f"refusing to resume {folder.path}: it was started from a different spec or data\n"
                        + "\n".join(problems[:20]) + "\n    hint: pass --force to continue anyway")
+
+
+def _read_checkpoint(folder: RunFolder, r: Resolved, force: bool) -> tuple[dict, dict]:
+    """The checkpoint's tensors and metadata; refuses (before any data is loaded) when the spec changed."""
+    try:
+        tensors, meta = checkpoint.load(folder["checkpoint"])
+    except WeightsError as exc:
+        raise RunError(f"cannot resume: {exc}") from None
+    _refuse(folder, [f"  spec changed: {d}" for d in differences(meta.get("spec"), r.resolved())], force)
+    return tensors, meta
+
+
+def _check_data(folder: RunFolder, meta: dict, info: dict, force: bool) -> None:
+    if meta.get("data") != info["data"]:
+        _refuse(folder, ["  data changed: the images, labels or split differ from the ones the run started with"],
+                force)
     if meta.get("threads") != info["threads"]:
         print(f"warning: the run used {meta.get('threads')} CPU threads, now {info['threads']}: results may "
               "differ in the last bits from an uninterrupted run", file=sys.stderr)
@@ -107,6 +120,7 @@ def _train(spec, data_dir, epochs, out, sets, resume, force, console: Console, s
     if folder is not None and not folder["checkpoint"].is_file():
         raise RunError(f"{folder.path} holds no checkpoint to resume ({folder['checkpoint'].name} is missing)")
     r = resolve(spec if spec is not None else folder["spec"], data_dir, epochs, sets)
+    tensors, meta = _read_checkpoint(folder, r, force) if folder is not None else ({}, {})
     cfg = r.train
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -122,11 +136,7 @@ def _train(spec, data_dir, epochs, out, sets, resume, force, console: Console, s
     gen = torch.Generator().manual_seed(cfg.seed)
     best: dict = {}
     if folder is not None:
-        try:
-            tensors, meta = checkpoint.load(folder["checkpoint"])
-        except WeightsError as exc:
-            raise RunError(f"cannot resume: {exc}") from None
-        _resume_checks(meta, info, force, folder)
+        _check_data(folder, meta, info, force)
         try:
             state = checkpoint.restore(tensors, meta, model, opt, sched, gen, best)
         except (RuntimeError, KeyError, ValueError) as exc:
