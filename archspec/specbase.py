@@ -45,6 +45,6 @@ class SpecBase(Strict):
 
     # Jupyter: a spec shows itself as its diagram (SVG), or a note when Graphviz's dot is missing.
     def _repr_mimebundle_(self, include=None, exclude=None):
-        from .render import mimebundle
+        from .diagrams import mimebundle
 
         return mimebundle(self, include, exclude)

@@ -31,8 +31,8 @@ def median_s(fn, n: int) -> float:
 
 
 def main(n: int = 10) -> None:
-    from archspec.render import render
-    from archspec.render.output import image
+    from archspec.diagrams import render
+    from archspec.diagrams.output import image
     from archspec.validation import load
 
     cli = str(Path(sys.executable).with_name("archspec"))

@@ -16,7 +16,7 @@ from archspec.featuremap.compute import run
 from archspec.featuremap.render import CHOSEN, FIELD, FIELD_PAD, receptive_fields, render
 from archspec.featuremap.spec import FeatureMapSpec
 from archspec.kinds import capability
-from archspec.render import RenderError
+from archspec.diagrams import RenderError
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "specs" / "examples" / "conv-then-pool.yaml"

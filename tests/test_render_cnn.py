@@ -6,7 +6,7 @@ from pathlib import Path
 import graphviz
 import pytest
 
-from archspec.render import RenderError, render
+from archspec.diagrams import RenderError, render
 from archspec.tables import dims
 from archspec.validation import check_file, load
 from test_render_dot import parse_dot, plain

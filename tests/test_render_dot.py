@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from archspec.render.dot import Ids, html, number, rows, text, wrapped
+from archspec.diagrams.dot import Ids, html, number, rows, text, wrapped
 
 HAS_DOT = shutil.which("dot") is not None
 needs_dot = pytest.mark.skipif(not HAS_DOT, reason="Graphviz 'dot' binary not on PATH: image rendering not tested")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from archspec.render import render
-from archspec.render.output import image
+from archspec.diagrams import render
+from archspec.diagrams.output import image
 from archspec.validation import check_file
 from test_render_dot import needs_dot, parse_dot
 
@@ -69,7 +69,7 @@ def test_hostile_cnn_names_are_valid_dot_without_injection(tmp_path):
 
 def test_hostile_network_names_are_valid_dot():
     from archspec.ir import Edge, Graph, Node
-    from archspec.render.network import draw
+    from archspec.diagrams.network import draw
 
     graph = Graph(NASTY[0], "equations", [Node(NASTY[1], "input", (), {"value": None}),
                                           Node(NASTY[2], "neuron", (Edge(NASTY[1], NASTY[3]),),

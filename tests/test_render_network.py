@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from archspec.ir import Edge, Graph, Node
-from archspec.render.network import RunValues, draw
+from archspec.diagrams.network import RunValues, draw
 from test_render_dot import parse_dot, plain
 
 

@@ -1,9 +1,9 @@
-"""Notebook display: archspec.render.mimebundle (what SpecBase._repr_mimebundle_ returns)."""
+"""Notebook display: archspec.diagrams.mimebundle (what SpecBase._repr_mimebundle_ returns)."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from archspec.render import mimebundle
+from archspec.diagrams import mimebundle
 from archspec.validation import load
 from test_render_dot import needs_dot
 

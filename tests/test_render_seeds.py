@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from archspec.render import render
+from archspec.diagrams import render
 from archspec.validation import check_file, check_text
 from test_render_cnn import BROKEN_Q6
 from test_render_dot import parse_dot, plain

@@ -22,7 +22,7 @@ def _cell(text: str) -> tuple[int, ...]:
 
 
 def register(sub):
-    from ..render.output import FORMATS
+    from ..diagrams.output import FORMATS
 
     p = sub.add_parser("render", help="draw specs as diagrams (svg, png, pdf or dot)",
                        description="Draw each spec: equation networks neuron by neuron, CNNs layer by layer "
@@ -42,7 +42,7 @@ def register(sub):
 
 def _targets(args, files) -> list[tuple[Path, str, str]] | str:
     """[(spec, target, format)] or a usage message."""
-    from ..render.output import format_for
+    from ..diagrams.output import format_for
 
     out = args.output
     several = len(files) > 1 or any(Path(s).is_dir() for s in args.specs)
@@ -78,8 +78,8 @@ def _options(args, kind: str) -> tuple[dict, list[str]]:
 
 def run(args) -> int:
     from ..diagnostics import errors
-    from ..render import RenderError, render
-    from ..render.output import GraphvizMissing, RenderFailed, write
+    from ..diagrams import RenderError, render
+    from ..diagrams.output import GraphvizMissing, RenderFailed, write
     from ..validation import check_file, spec_files
 
     files = spec_files(args.specs)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from ..render import RenderError
+from ..diagrams import RenderError
 from .compute import Step, run
 from .explain import MAP_NAMES, OP_NAMES, STYLES, expression
 from .maps import fmt

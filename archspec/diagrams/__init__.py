@@ -1,4 +1,4 @@
-"""Diagrams of specs as graphviz graphs: ``archspec.render.render(spec)``.
+"""Diagrams of specs as graphviz graphs: ``archspec.render(spec)``.
 
 The kind's drawer comes from ``archspec.kinds`` (KINDS[kind]["render"]); the
 DOT text needs only the Python ``graphviz`` package, images need its ``dot``.
