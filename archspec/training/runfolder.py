@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -39,7 +40,8 @@ class RunFolder:
     def create(cls, title: str, out=None, root="runs") -> "RunFolder":
         """``out`` as given, else runs/<spec name>/<timestamp> (a suffix keeps runs in one second apart)."""
         if out is None:
-            base = Path(root) / title / time.strftime("%Y%m%d-%H%M%S")
+            safe = re.sub(r"[^A-Za-z0-9._-]+", "-", title).strip(".-") or "run"  # a name, never a path
+            base = Path(root) / safe / time.strftime("%Y%m%d-%H%M%S")
             out, n = base, 1
             while out.exists():
                 n += 1
