@@ -108,3 +108,17 @@ def test_kill_9_then_resume_matches_an_uninterrupted_run(tmp_path, cli):
     assert all(torch.equal(a[k], b[k]) for k in a), "resumed weights differ"
     if finished:  # the machine was fast enough to finish before the kill: still a valid resume of a done run
         pytest.skip("the run finished before it could be killed")
+
+
+@pytest.mark.parametrize("train, column, message", [
+    ("  optimizer: {type: adam, momentum: 0.9}", 37, "momentum applies to sgd only"),
+    ("  optimizer: {type: sgd, nesterov: true}", 36, "nesterov needs momentum > 0"),
+    ("  dataset: {type: digits, val_fraction: 0.5, test_fraction: 0.5}", 61, "must leave images to train on"),
+])
+def test_train_block_checks_point_at_the_value(train, column, message):
+    from archspec.validation import check_text
+
+    report = check_text(f"kind: cnn\ninput: [8, 8, 1]\nlayers:\n  - {{type: flatten}}\n"
+                        f"  - {{type: linear, out_features: 10}}\ntrain:\n{train}\n")
+    (d,) = report.diagnostics
+    assert (d.line, d.column, d.code) == (7, column, "bad-value") and message in d.message

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from ..specbase import PositiveInt, Strict
 
@@ -27,12 +28,14 @@ class _Source(Strict):
         "standard", description="standard: (x/255 - mean) / std per channel, from the training split; unit: x/255")
     augment: Augment = Augment()
 
-    @model_validator(mode="after")
-    def _fractions(self):
-        if self.val_fraction + self.test_fraction >= 1:
-            raise ValueError(f"val_fraction + test_fraction must leave images to train on; received "
-                             f"{self.val_fraction} + {self.test_fraction} = {self.val_fraction + self.test_fraction:g}")
-        return self
+    @field_validator("test_fraction")
+    @classmethod
+    def _fractions(cls, test, info: ValidationInfo):
+        val = info.data.get("val_fraction", 0.0)
+        if val + test >= 1:
+            raise PydanticCustomError("value_error", "val_fraction + test_fraction must leave images to train on; "
+                                      f"{val:g} + {test:g} = {val + test:g}")
+        return test
 
 
 class Digits(_Source):
@@ -60,13 +63,16 @@ class Optimizer(Strict):
     momentum: Annotated[float, Field(ge=0, lt=1, description="sgd only")] = 0.0
     nesterov: bool = Field(False, description="sgd only; needs momentum > 0")
 
-    @model_validator(mode="after")
-    def _sgd_only(self):
-        if self.type != "sgd" and (self.momentum or self.nesterov):
-            raise ValueError(f"momentum and nesterov apply to sgd only; {self.type} keeps its own moving averages")
-        if self.nesterov and not self.momentum:
-            raise ValueError("nesterov needs momentum > 0, e.g. momentum: 0.9")
-        return self
+    @field_validator("momentum", "nesterov")
+    @classmethod
+    def _sgd_only(cls, value, info: ValidationInfo):
+        kind = info.data.get("type", "adam")
+        if value and kind != "sgd":
+            raise PydanticCustomError("value_error", f"{info.field_name} applies to sgd only; {kind} keeps its own "
+                                      "moving averages")
+        if info.field_name == "nesterov" and value and not info.data.get("momentum"):
+            raise PydanticCustomError("value_error", "nesterov needs momentum > 0, e.g. momentum: 0.9")
+        return value
 
 
 class Schedule(Strict):

@@ -47,7 +47,10 @@ class Resolved:
         return SpecError([self.doc.source.place(Diagnostic(code, message, path, hint=hint))], self.doc.file)
 
     def _flag(self, path: tuple) -> str | None:
-        return next((f for p, f in self.overrides.items() if tuple(path[:len(p)]) == p), None)
+        """The flag that set ``path``, a value inside it, or (for checks of a whole block) a value below it."""
+        path = tuple(path)
+        return next((f for p, f in self.overrides.items()
+                     if path and (path[:len(p)] == p or p[:len(path)] == path) and len(path) > 1), None)
 
     def resolved(self) -> dict:
         """The spec with every default filled in and the dataset path made absolute (saved with the run)."""
