@@ -1,26 +1,27 @@
 """archspec: everything about a neural network from one declarative YAML spec.
 
 >>> import archspec
->>> spec = archspec.load("specs/seed/q5-architecture.yaml")
->>> spec.shapes().params
+>>> spec = archspec.load("specs/seed/q5-architecture.yaml")   # SpecError with located diagnostics
+>>> archspec.shapes(spec).params                              # analytic, no torch
+>>> archspec.render(spec)                                     # graphviz.Digraph
+>>> archspec.build(spec)                                      # torch nn.Module ([train] extra)
+
+Importing is cheap: torch and graphviz load only when a function needs them.
 """
 from __future__ import annotations
 
 from .diagnostics import Diagnostic, Report, SpecError
+from .diagrams import render
+from .torchbuild import build
+from .training import evaluate, predict, train
 from .validation import check_file, check_text, load
 
 __version__ = "0.1.0"
-__all__ = ["Diagnostic", "Report", "SpecError", "check_file", "check_text", "load", "render", "shapes"]
+__all__ = ["Diagnostic", "Report", "SpecError", "build", "check_file", "check_text", "evaluate", "load", "predict",
+           "render", "shapes", "train"]
 
 
 def shapes(spec):
     """Shape report (per-layer shapes, params, MACs) of a cnn spec or spec path."""
     spec = load(spec) if isinstance(spec, str) else spec
     return spec.shapes()
-
-
-def render(spec, **options):
-    """The spec's diagram as a ``graphviz.Digraph`` (see ``archspec.diagrams.render``)."""
-    from .diagrams import render as draw
-
-    return draw(spec, **options)

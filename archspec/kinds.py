@@ -17,7 +17,7 @@ KINDS: dict[str, dict[str, str]] = {
     "cnn": {
         "model": "archspec.cnn.spec:CnnSpec",
         "explain": "archspec.cnn.explain:explain",
-        "build": "archspec.build.torch_cnn:build",
+        "build": "archspec.torchbuild.torch_cnn:build",
         "render": "archspec.diagrams.cnn:render",
     },
     "rules": {"model": "archspec.cnn.spec:RulesSpec"},

@@ -103,7 +103,7 @@ def alternate(data: str, epochs: int, threads: int, channels_last: bool) -> dict
     import torch
     from torch import nn
 
-    from archspec.build import build
+    from archspec.torchbuild import build
     from archspec.training.data import load
     from archspec.training.loop import LOSSES, OPTIMIZERS, Batches, Console, run_epoch
     from archspec.training.resolve import resolve

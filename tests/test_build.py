@@ -9,9 +9,9 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from archspec.build import build
-from archspec.build.cnn_table import TORCH, torch_dims
-from archspec.build.codegen import class_name, generate
+from archspec.torchbuild import build
+from archspec.torchbuild.cnn_table import TORCH, torch_dims
+from archspec.torchbuild.codegen import class_name, generate
 from archspec.cnn.layers import BY_TYPE
 from archspec.cnn.spec import CnnSpec
 from archspec.diagnostics import SpecError
@@ -145,7 +145,7 @@ stacks = st.tuples(st.lists(st.one_of(conv, pool, simple), min_size=1, max_size=
 
 def _torch_forward(layers, input_shape):
     """The same stack straight from torch.nn, each layer sized by the real tensor: output shape or an exception."""
-    from archspec.build.cnn_table import arguments
+    from archspec.torchbuild.cnn_table import arguments
 
     x = torch.zeros(2, *torch_dims(input_shape))
     with torch.no_grad():

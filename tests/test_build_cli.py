@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from archspec.build import build
+from archspec.torchbuild import build
 from archspec.validation import load
 
 ROOT = Path(__file__).resolve().parent.parent

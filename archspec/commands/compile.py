@@ -22,7 +22,7 @@ def example_input(spec, batch: int = 1):
     """A zero batch in PyTorch's layout: N x C x H x W for image specs, N x features for flat ones."""
     import torch
 
-    from ..build.cnn_table import torch_dims
+    from ..torchbuild.cnn_table import torch_dims
 
     return torch.zeros(batch, *torch_dims(spec.input_shape))
 
@@ -58,7 +58,7 @@ def export_onnx(model, spec, path: str) -> None:
 
 
 def run(args) -> int:
-    from ..build import build
+    from ..torchbuild import build
 
     spec = load_or_report(args.spec)
     if spec is None:
@@ -85,7 +85,7 @@ def run(args) -> int:
         print(summary(model, spec) if hasattr(spec, "input_shape") else "(no torchinfo summary: the spec has "
               "no fixed input shape)")
     if args.code:
-        from ..build.codegen import generate
+        from ..torchbuild.codegen import generate
 
         text = generate(spec)
         if args.code == "-":

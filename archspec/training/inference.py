@@ -31,7 +31,7 @@ class Loaded:
 
 def load_model(spec, weights, data_dir=None, sets=()) -> Loaded:
     """The spec's network with trained weights (safetensors only); refuses weights of another shape."""
-    from ..build import build
+    from ..torchbuild import build
 
     r = resolve(spec, data_dir=data_dir, sets=sets)
     try:

@@ -68,7 +68,7 @@ def load_checked(r: Resolved, console: Console):
 
 
 def _model_and_optim(r: Resolved, device):
-    from ..build import build
+    from ..torchbuild import build
 
     cfg = r.train
     model = build(r.spec).to(device)
