@@ -12,7 +12,8 @@ import sys
 
 from .diagnostics import SpecError
 
-COMMANDS = ("validate", "shapes", "explain", "check", "schema", "compile", "render", "design", "train", "evaluate", "predict")
+COMMANDS = ("validate", "shapes", "explain", "check", "render", "design", "compile", "train", "evaluate", "predict",
+            "schema")
 
 
 def parser() -> argparse.ArgumentParser:
