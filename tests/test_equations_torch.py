@@ -14,7 +14,6 @@ import torch
 from hypothesis import HealthCheck, given, settings
 
 from archspec.equations.activations import FUNCTIONS
-from archspec.equations.chain import gradient_expr
 from archspec.equations.explain import explain
 from archspec.equations.expr import evaluate
 from archspec.equations.solve import solve

@@ -17,3 +17,17 @@ def load_or_report(path: str):
 
 def add_format(p, choices, default):
     p.add_argument("--format", choices=choices, default=default, help=f"output format (default: {default})")
+
+
+def spec_with(path: str, what: str, command: str):
+    """(spec, the kind's ``what`` function) or (None, exit code) after saying why on stderr."""
+    from ..kinds import capability
+
+    spec = load_or_report(path)
+    if spec is None:
+        return None, 1
+    fn = capability(spec.kind, what)
+    if fn is None:
+        print(f"archspec {command}: kind '{spec.kind}' has no {what}", file=sys.stderr)
+        return None, 2
+    return spec, fn

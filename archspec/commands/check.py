@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from . import add_format, load_or_report
+from . import add_format, spec_with
 
 
 def register(sub):
@@ -16,15 +16,10 @@ def register(sub):
 
 def run(args) -> int:
     from ..answers import format_results
-    from ..kinds import capability
 
-    spec = load_or_report(args.spec)
+    spec, grade = spec_with(args.spec, "answers", "check")
     if spec is None:
-        return 1
-    grade = capability(spec.kind, "answers")
-    if grade is None:
-        print(f"archspec check: kind '{spec.kind}' has no answers to check", file=sys.stderr)
-        return 2
+        return grade
     if getattr(spec, "answers", None) is None:
         print(f"archspec check: {args.spec} has no 'answers:' block", file=sys.stderr)
         return 2

@@ -1,9 +1,8 @@
 """archspec explain SPEC: a worked solution, as a student would write it by hand."""
 from __future__ import annotations
 
-import sys
 
-from . import add_format, load_or_report
+from . import add_format, spec_with
 
 
 def register(sub):
@@ -17,15 +16,9 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..kinds import capability
-
-    spec = load_or_report(args.spec)
+    spec, explain = spec_with(args.spec, "explain", "explain")
     if spec is None:
-        return 1
-    explain = capability(spec.kind, "explain")
-    if explain is None:
-        print(f"archspec explain: nothing to explain for kind '{spec.kind}'", file=sys.stderr)
-        return 2
+        return explain
     text = explain(spec, format=args.format, steps=args.steps, activation=args.activation)
     if args.output:
         with open(args.output, "w") as fh:
