@@ -146,34 +146,27 @@ class _Parser:
         return Equation(name.text, expr, self.text, name.offset)
 
     def sum(self) -> Expr:
-        start = self.tok.offset
-        terms = [self.product()]
-        while self.tok.text in ("+", "-") and self.tok.kind == "op":
-            op = self.take()
-            right = self.product()
-            if op.text == "+":
-                terms.append(right)
-            else:
-                left = terms[0] if len(terms) == 1 else Add(tuple(terms), (start, right.span[0]))
-                terms = [Sub(left, right, (start, right.span[1]), op.offset)]
-        if len(terms) == 1:
-            return terms[0]
-        return Add(tuple(terms), (start, terms[-1].span[1]))
+        return self.chain(("+", "-"), self.product, Add, Sub)
 
     def product(self) -> Expr:
+        return self.chain(("*", "/"), self.unary, Mul, Div)
+
+    def chain(self, ops: tuple[str, str], operand, nary, binary) -> Expr:
+        """``a op b op c ...`` for one precedence level: ``ops[0]`` collects operands into the
+        n-ary node (Add, Mul); ``ops[1]`` is left-associative and binary (Sub, Div)."""
         start = self.tok.offset
-        factors = [self.unary()]
-        while self.tok.text in ("*", "/") and self.tok.kind == "op":
+        items = [operand()]
+        while self.tok.text in ops and self.tok.kind == "op":
             op = self.take()
-            right = self.unary()
-            if op.text == "*":
-                factors.append(right)
+            right = operand()
+            if op.text == ops[0]:
+                items.append(right)
             else:
-                left = factors[0] if len(factors) == 1 else Mul(tuple(factors), (start, right.span[0]))
-                factors = [Div(left, right, (start, right.span[1]), op.offset)]
-        if len(factors) == 1:
-            return factors[0]
-        return Mul(tuple(factors), (start, factors[-1].span[1]))
+                left = items[0] if len(items) == 1 else nary(tuple(items), (start, right.span[0]))
+                items = [binary(left, right, (start, right.span[1]), op.offset)]
+        if len(items) == 1:
+            return items[0]
+        return nary(tuple(items), (start, items[-1].span[1]))
 
     def unary(self) -> Expr:
         tok = self.tok
