@@ -1,4 +1,8 @@
-"""archspec train SPEC: train the spec's network; a run folder with curves, reports, weights, checkpoints."""
+"""archspec train SPEC: train the spec's network; a run folder with curves, reports, weights, checkpoints.
+
+``--nproc N`` starts N worker processes through torch's elastic launcher (torchrun); a process that
+torchrun started (RANK and WORLD_SIZE set) trains as one rank of the job.
+"""
 from __future__ import annotations
 
 import sys
@@ -18,27 +22,65 @@ def register(sub):
     p.add_argument("--force", action="store_true", help="resume although the spec or data changed; "
                    "overwrite an existing --out run")
     p.add_argument("--quiet", "-q", action="store_true", help="print only warnings and errors")
+    g = p.add_argument_group("devices and processes")
+    g.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"),
+                   help="overrides train.device (auto: cuda when torch sees a GPU, else cpu)")
+    g.add_argument("--precision", choices=("fp32", "bf16", "fp16"),
+                   help="overrides train.precision; bf16/fp16 (mixed precision) need CUDA")
+    g.add_argument("--nproc", type=int, metavar="N", help="train with N worker processes on this machine "
+                   "(torchrun's launcher, DistributedDataParallel; gloo on CPU, NCCL on GPUs: one per GPU); "
+                   "train.batch_size stays the global batch")
+    g.add_argument("--max-restarts", type=int, default=0, metavar="K", help="with --nproc: restart the workers "
+                   "up to K times when one dies; training continues from the last complete epoch")
+    g.add_argument("--timeout", type=float, metavar="SECONDS", help="how long a worker waits for the others in a "
+                   "collective operation before the run fails (default 600)")
     p.set_defaults(func=run)
+
+
+def usage(args) -> str | None:
+    """A usage problem with the flags, or None."""
+    from ..training.distributed import World
+
+    if args.spec is None and args.resume is None:
+        return "give a SPEC file (or --resume RUNDIR)"
+    for flag, value, least in (("--epochs", args.epochs, 1), ("--nproc", args.nproc, 1),
+                               ("--max-restarts", args.max_restarts, 0)):
+        if value is not None and value < least:
+            return f"{flag} must be {'a positive' if least else 'a non-negative'} integer. Received: {value}"
+    if args.timeout is not None and not args.timeout > 0:
+        return f"--timeout must be a positive number of seconds. Received: {args.timeout:g}"
+    if (args.nproc is not None or args.max_restarts) and World.from_env().size > 1:
+        return "--nproc and --max-restarts launch workers; this process already is one (started by torchrun)"
+    return None
 
 
 def run(args) -> int:
     from ..cli import need
 
-    if args.spec is None and args.resume is None:
-        print("archspec train: give a SPEC file (or --resume RUNDIR)", file=sys.stderr)
-        return 2
-    if args.epochs is not None and args.epochs < 1:
-        print(f"archspec train: --epochs must be a positive integer. Received: {args.epochs}", file=sys.stderr)
+    problem = usage(args)
+    if problem:
+        print(f"archspec train: {problem}", file=sys.stderr)
         return 2
     need("torch")
+    from ..training.distributed import DEFAULT_TIMEOUT, Quiet, World
     from ..training.loop import Console
     from ..training.resolve import OverrideError
     from ..training.session import RunError, train
 
+    if args.nproc is not None or args.max_restarts:
+        from ..training.launch import launch
+
+        return launch(args)
+    world = World.from_env()
     try:
         run_ = train(args.spec, data_dir=args.data, epochs=args.epochs, out=args.out, sets=args.sets,
-                     resume=args.resume, force=args.force, console=Console(quiet=args.quiet))
+                     resume=args.resume, force=args.force, console=Console(quiet=args.quiet),
+                     runtime={"device": args.device, "precision": args.precision}, world=world,
+                     timeout=args.timeout or DEFAULT_TIMEOUT)
+    except Quiet:
+        return 1  # rank 0 printed the reason
     except (OverrideError, RunError) as exc:
-        print(f"archspec train: {exc}", file=sys.stderr)
+        prefix = f"[rank {world.rank}] " if world.rank else ""
+        print(f"archspec train: {prefix}{exc}", file=sys.stderr)
         return 130 if str(exc).startswith("interrupted") else 1
     return 0 if run_.metrics is not None else 1

@@ -2,7 +2,8 @@
 
 Tensors: ``model.*`` (weights and buffers), ``optim.<i>.<name>`` (optimizer
 state), ``best.*`` (early stopping's best weights), ``rng.torch``,
-``rng.data`` (the generator that orders and flips batches), ``rng.cuda.<i>``.
+``rng.data`` (the generator that flips batches; the order comes from seed + epoch), ``rng.cuda.<i>``, and for
+the other ranks of a multi-process run ``rng.torch.rank<r>`` (``rng.cuda.rank<r>``).
 JSON: the loop State, optimizer and scheduler scalars, numpy and Python RNG
 states, and what the run was made from (resolved spec, data fingerprint).
 """
@@ -54,7 +55,7 @@ def rng_states(gen: torch.Generator) -> tuple[dict, dict]:
 def set_rng_states(tensors: dict, meta: dict, gen: torch.Generator) -> None:
     torch.set_rng_state(tensors["rng.torch"])
     gen.set_state(tensors["rng.data"])
-    cuda = [tensors[k] for k in sorted(k for k in tensors if k.startswith("rng.cuda."))]
+    cuda = [tensors[f"rng.cuda.{i}"] for i in range(len(tensors)) if f"rng.cuda.{i}" in tensors]
     if cuda and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(cuda)
     name, keys, pos, has_gauss, cached = meta["numpy"]
@@ -63,14 +64,34 @@ def set_rng_states(tensors: dict, meta: dict, gen: torch.Generator) -> None:
     random.setstate((version, tuple(internal), gauss))
 
 
-def save(path, model, opt, sched, state: State, gen, best: dict, info: dict) -> None:
+def rank_rng_states(world) -> dict:
+    """Every rank's torch (and CUDA) RNG state, for rank 0 to save: ``rng.torch.rank<r>`` (r >= 1).
+    Collective: all ranks call it."""
+    from .distributed import all_gather_bytes
+
+    if not world.distributed:
+        return {}
+    out = {}
+    mine = {"torch": torch.get_rng_state()}
+    if world.device.type == "cuda":
+        mine["cuda"] = torch.cuda.get_rng_state(world.device)
+    for name, state in mine.items():
+        for r, raw in enumerate(all_gather_bytes(world, state.numpy().tobytes())):
+            if r:
+                out[f"rng.{name}.rank{r}"] = torch.frombuffer(bytearray(raw), dtype=torch.uint8)
+    return out
+
+
+def save(path, model, opt, sched, state: State, gen, best: dict, info: dict, ranks: dict | None = None,
+         scaler=None) -> None:
     """Everything needed to continue exactly where this epoch ended; written atomically."""
     opt_tensors, opt_meta = _split_optimizer(opt.state_dict())
     rng_tensors, rng_meta = rng_states(gen)
     tensors = {**{f"model.{k}": v for k, v in model.state_dict().items()}, **opt_tensors, **rng_tensors,
-               **{f"best.{k}": v for k, v in best.items()}}
+               **{f"best.{k}": v for k, v in best.items()}, **(ranks or {})}
     meta = {"format": FORMAT, "state": asdict(state), "optimizer": opt_meta,
-            "scheduler": sched.state_dict() if sched is not None else None, "rng": rng_meta, **info}
+            "scheduler": sched.state_dict() if sched is not None else None, "rng": rng_meta,
+            "scaler": scaler.state_dict() if scaler is not None else None, **info}
     save_tensors(path, tensors, meta)
 
 
@@ -79,8 +100,9 @@ def load(path) -> tuple[dict, dict]:
     return load_tensors(path)
 
 
-def restore(tensors: dict, meta: dict, model, opt, sched, gen, best: dict) -> State:
-    """Put model, optimizer, scheduler, RNGs and early-stopping memory back; returns the loop State."""
+def restore(tensors: dict, meta: dict, model, opt, sched, gen, best: dict, rank: int = 0, scaler=None) -> State:
+    """Put model, optimizer, scheduler, RNGs (this rank's) and early-stopping memory back; returns the
+    loop State."""
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     opt.load_state_dict(_join_optimizer(tensors, meta["optimizer"]))
     if sched is not None and meta["scheduler"] is not None:
@@ -88,4 +110,10 @@ def restore(tensors: dict, meta: dict, model, opt, sched, gen, best: dict) -> St
     best.clear()
     best.update({k[5:]: v for k, v in tensors.items() if k.startswith("best.")})
     set_rng_states(tensors, meta["rng"], gen)
+    if rank and f"rng.torch.rank{rank}" in tensors:  # a rank of the same world size: its own dropout stream
+        torch.set_rng_state(tensors[f"rng.torch.rank{rank}"])
+        if f"rng.cuda.rank{rank}" in tensors and torch.cuda.is_available():
+            torch.cuda.set_rng_state(tensors[f"rng.cuda.rank{rank}"])
+    if scaler is not None and meta.get("scaler"):
+        scaler.load_state_dict(meta["scaler"])
     return State(**meta["state"])

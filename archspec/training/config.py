@@ -102,6 +102,10 @@ class TrainConfig(Strict):
         "cross_entropy", description="cross_entropy on logits; mse against one-hot targets")
     early_stopping: Optional[EarlyStopping] = None
     seed: int = 0
-    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto: cuda when available")
+    device: Literal["auto", "cpu", "cuda", "mps"] = Field(
+        "auto", description="auto: cuda when torch sees a GPU, else cpu (mps only when asked for); "
+        "`archspec train --device` overrides it")
+    precision: Literal["fp32", "bf16", "fp16"] = Field(
+        "fp32", description="bf16/fp16: mixed precision (autocast; fp16 with a gradient scaler), CUDA only")
     threads: Optional[PositiveInt] = Field(None, description="CPU threads for torch (default: torch's choice)")
     channels_last: bool = Field(False, description="NHWC memory layout for conv layers (faster on some CPUs/GPUs)")

@@ -14,6 +14,11 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
+from . import distributed
+from .devices import Precision
+
+WORLD1 = distributed.World()  # one process
+
 OPTIMIZERS = {
     "sgd": lambda p, o: torch.optim.SGD(p, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay,
                                         nesterov=o.nesterov),
@@ -51,10 +56,11 @@ class State:
     stopped_early: bool = False
     train_seconds: float = 0.0  # time in training steps only (for images/s)
     train_images: int = 0
+    resumes: list[dict] = field(default_factory=list)  # {"epoch", "restart", "world_size"} per continuation
 
 
 class Batches:
-    """Index -> normalised float batch on the device, with optional flips (uint8 cache stays put)."""
+    """Index -> normalised float batch on the device, with optional flips (the uint8 cache stays put)."""
 
     def __init__(self, mean, std, device, flat: bool, channels_last: bool):
         c = len(mean)
@@ -63,31 +69,37 @@ class Batches:
         self.shift = (torch.tensor(mean).view(1, c, 1, 1) / std_t).to(device)
         self.device, self.flat, self.channels_last = device, flat, channels_last
 
-    def __call__(self, x_u8, augment=None, gen=None):
-        if augment is not None:
-            x_u8 = flip(x_u8, augment, gen)
+    def gather(self, x_u8, idx):
+        """Rows ``idx`` of a uint8 cache; from a host cache for a GPU, into pinned memory (copied async)."""
+        if x_u8.device.type != "cpu" or self.device.type != "cuda":
+            return x_u8[idx.to(x_u8.device)]
+        buf = torch.empty((len(idx), *x_u8.shape[1:]), dtype=x_u8.dtype, pin_memory=True)
+        return torch.index_select(x_u8, 0, idx, out=buf)
+
+    def __call__(self, x_u8, flips=()):
+        """``flips``: (dim, mask) pairs from ``flip_masks``, applied to this (gathered, never cached) batch."""
+        for dim, mask in flips:
+            mask = mask.to(x_u8.device)
+            x_u8[mask] = x_u8[mask].flip(dim)
         x = x_u8.to(self.device, non_blocking=True).float().mul_(self.scale).sub_(self.shift)
         if self.flat:
             return x.flatten(1)
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
 
 
-def flip(x, augment, gen):
-    """Flip a random half of the batch left-right (hflip) and/or upside down (vflip), in place.
-
-    ``x`` is a fresh gathered batch (``split.x[idx]``), never the cache itself."""
-    for on, dim in ((augment.hflip, 3), (augment.vflip, 2)):
-        if on:
-            mask = torch.rand(x.shape[0], generator=gen) < 0.5
-            x[mask] = x[mask].flip(dim)
-    return x
+def flip_masks(n: int, augment, gen) -> list:
+    """(dim, which of the n images to flip) for hflip (dim 3) and vflip (dim 2): a random half each, drawn
+    for the whole global batch so that every rank draws the same and takes its share."""
+    if augment is None:
+        return []
+    return [(dim, torch.rand(n, generator=gen) < 0.5) for on, dim in ((augment.hflip, 3), (augment.vflip, 2)) if on]
 
 
 class Console:
     """Progress bar on a terminal; on pipes and files, one plain line per epoch."""
 
-    def __init__(self, out=None, err=None, quiet: bool = False):
-        self.out, self.err, self.quiet = out or sys.stdout, err or sys.stderr, quiet
+    def __init__(self, out=None, err=None, quiet: bool = False, silent: bool = False):
+        self.out, self.err, self.quiet, self.silent = out or sys.stdout, err or sys.stderr, quiet or silent, silent
         self.tty = hasattr(self.err, "isatty") and self.err.isatty()
         self._last = 0.0
 
@@ -102,8 +114,8 @@ class Console:
         self.err.flush()
 
     def warn(self, text: str):
-        """Warnings go to stderr even when quiet."""
-        if text:
+        """Warnings go to stderr even when quiet (not when silent: the other ranks of a multi-process run)."""
+        if text and not self.silent:
             if self.tty:
                 self.err.write("\r\033[K")
             print(text, file=self.err, flush=True)
@@ -115,47 +127,64 @@ class Console:
             print(text, file=self.out, flush=True)
 
 
-def run_epoch(model, opt, loss_fn, split, batches, cfg, gen, epoch, console) -> tuple[float, float, float]:
-    """One pass over the training split in a seeded order; returns (loss, accuracy, seconds)."""
+def run_epoch(model, opt, loss_fn, split, batches, cfg, gen, epoch, console, world=WORLD1,
+              amp: Precision | None = None) -> tuple[float, float, float]:
+    """One pass over the training split in the epoch's seeded order; returns (loss, accuracy, seconds).
+
+    With several ranks each global batch is dealt between them and each rank's mean loss is weighted by its
+    share (n_rank * W / n_batch), so DDP's average of the gradients is the gradient of the global batch's
+    mean loss even when the last batch does not divide evenly."""
     model.train()
     n, bs = len(split), cfg.batch_size
     steps = math.ceil(n / bs)
-    order = torch.randperm(n, generator=gen)
+    order = distributed.epoch_order(n, cfg.seed, epoch)
     augment = cfg.dataset.augment if (cfg.dataset.augment.hflip or cfg.dataset.augment.vflip) else None
     y_all = split.y.to(batches.device)
+    amp = amp or Precision("fp32", batches.device)
     total, correct, seen, start = 0.0, 0, 0, time.perf_counter()
     for step in range(1, steps + 1):
-        idx = order[(step - 1) * bs:step * bs]
-        x = batches(split.x[idx], augment, gen)
+        distributed.fault(world, epoch, step)
+        batch = order[(step - 1) * bs:step * bs]
+        flips = flip_masks(len(batch), augment, gen)
+        idx = distributed.share(batch, world)
+        x = batches(batches.gather(split.x, idx), [(d, distributed.share(m, world)) for d, m in flips])
         y = y_all[idx.to(batches.device)]
-        out = model(x)
-        loss = loss_fn(out, y)
-        value = loss.item()
+        with amp.autocast():
+            out = model(x)
+            loss = loss_fn(out, y) if len(idx) else out.sum() * 0.0
+        if world.distributed:
+            loss = loss * (len(idx) * world.size / len(batch))
+            value, right = distributed.sum_all(world, [loss.item() * len(batch) / world.size,
+                                                       float((out.argmax(1) == y).sum())])
+            value /= len(batch)
+        else:
+            value, right = loss.item(), float((out.argmax(1) == y).sum())
         if not math.isfinite(value):
             raise Diverged(epoch, step, steps, value, opt.param_groups[0]["lr"])
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        total += value * len(idx)
-        correct += int((out.argmax(1) == y).sum())
-        seen += len(idx)
+        amp.backward_step(loss, opt)
+        total += value * len(batch)
+        correct += int(right)
+        seen += len(batch)
         console.bar(epoch, cfg.epochs, step, steps, total / seen, correct / seen,
                     seen / (time.perf_counter() - start))
     return total / n, correct / n, time.perf_counter() - start
 
 
 @torch.no_grad()
-def predict(model, x_u8, batches, batch_size: int = 512):
+def predict(model, x_u8, batches, batch_size: int = 512, width: int = 0):
     """Network outputs (N x K, float32 on the CPU) for a uint8 image tensor, in eval mode."""
     model.eval()
     outs = [model(batches(x_u8[i:i + batch_size])).float().cpu() for i in range(0, len(x_u8), batch_size)]
-    return torch.cat(outs) if outs else torch.zeros(0, 0)
+    return torch.cat(outs) if outs else torch.zeros(0, width)
 
 
-def score(model, split, batches, loss_fn) -> tuple[float, float, "torch.Tensor"]:
-    """(mean loss, accuracy, outputs) of a split."""
-    out = predict(model, split.x, batches)
-    y = split.y
+def score(model, split, batches, loss_fn, world=WORLD1, width: int = 0) -> tuple[float, float, "torch.Tensor"]:
+    """(mean loss, accuracy, outputs) of a split; with several ranks each scores a contiguous part and the
+    outputs are gathered, so every sample counts exactly once."""
+    part = distributed.chunk(len(split), world)
+    out = distributed.gather_rows(world, predict(model, split.x[part], batches, width=width), len(split))
+    y = split.y.cpu()
     return float(loss_fn(out, y)), float((out.argmax(1) == y).float().mean()), out
 
 
@@ -171,18 +200,24 @@ def early_stop(state: State, val_loss: float, rule, model, best: dict) -> bool:
     return state.bad_epochs >= rule.patience
 
 
-def fit(model, opt, sched, data, batches, cfg, state: State, gen, best: dict, console: Console,
-        on_epoch=None, stop_after: int | None = None) -> State:
+def fit(model, opt, sched, splits, batches, cfg, state: State, gen, best: dict, console: Console,
+        on_epoch=None, stop_after: int | None = None, world=WORLD1, amp: Precision | None = None, net=None,
+        width: int = 0) -> State:
     """Train from ``state.epoch`` to ``cfg.epochs`` (or early stop); ``stop_after`` ends after that epoch
-    as an interruption would (for tests of resuming)."""
+    as an interruption would (for tests of resuming). ``net`` is what trains (the DDP wrapper of ``model``
+    with several ranks); ``model`` is scored and saved."""
     loss_fn = LOSSES[cfg.loss]
-    train, val = data.splits["train"], data.splits.get("val")
+    train, val = splits["train"], splits.get("val")
+    net = net or model
     while state.epoch < cfg.epochs and not state.stopped_early:
         epoch = state.epoch + 1
         t0 = time.perf_counter()
         lr = opt.param_groups[0]["lr"]
-        loss, acc, train_s = run_epoch(model, opt, loss_fn, train, batches, cfg, gen, epoch, console)
-        val_loss, val_acc = score(model, val, batches, loss_fn)[:2] if val is not None else (None, None)
+        loss, acc, train_s = run_epoch(net, opt, loss_fn, train, batches, cfg, gen, epoch, console,
+                                       world=world, amp=amp)
+        distributed.sync_buffers(world, model)
+        val_loss, val_acc = (score(model, val, batches, loss_fn, world, width)[:2] if val is not None
+                             else (None, None))
         if sched is not None:
             sched.step()
         state.epoch = epoch

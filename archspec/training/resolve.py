@@ -110,17 +110,19 @@ def parse_set(item: str) -> tuple[str, object]:
     return key.strip(), value
 
 
-def apply_overrides(data: dict, data_dir=None, epochs=None, sets=()) -> dict:
-    """Change ``data`` in place; returns spec path -> flag text for error messages."""
+def apply_overrides(data: dict, data_dir=None, epochs=None, sets=(), runtime=None) -> dict:
+    """Change ``data`` in place; returns spec path -> flag text for error messages. ``runtime``: train keys
+    set by their own flags, e.g. {"device": "cuda"} from --device cuda."""
     flags = {}
     for item in sets:
         key, value = parse_set(item)
         path = _key_path(key, data)
         _assign(data, path, value, f"--set {item}")
         flags[path] = f"--set {item}"
-    if epochs is not None:
-        _assign(data, ("train", "epochs"), epochs, f"--epochs {epochs}")
-        flags[("train", "epochs")] = f"--epochs {epochs}"
+    for key, value in {"epochs": epochs, **(runtime or {})}.items():
+        if value is not None:
+            _assign(data, ("train", key), value, f"--{key} {value}")
+            flags[("train", key)] = f"--{key} {value}"
     if data_dir is not None:
         train = data.setdefault("train", {})
         old = train.get("dataset") if isinstance(train, dict) and isinstance(train.get("dataset"), dict) else {}
@@ -134,13 +136,13 @@ def apply_overrides(data: dict, data_dir=None, epochs=None, sets=()) -> dict:
     return flags
 
 
-def resolve(path, data_dir=None, epochs=None, sets=()) -> Resolved:
+def resolve(path, data_dir=None, epochs=None, sets=(), runtime=None) -> Resolved:
     """Load ``path``, apply the overrides, validate; raises SpecError or OverrideError."""
     from ..validation import parse_document
 
     doc = load_file(path)
     data = copy.deepcopy(doc.data)
-    flags = apply_overrides(data, data_dir, epochs, sets)
+    flags = apply_overrides(data, data_dir, epochs, sets, runtime)
     doc = Document(data, doc.source, doc.file, doc.text)
     spec, diags = parse_document(doc)
     errors = [d for d in diags if d.severity == "error"]

@@ -99,6 +99,20 @@ class WeightsError(Exception):
     pass
 
 
+def parse_tensors(data: bytes, name: str = "checkpoint") -> tuple[dict, dict]:
+    """(tensors, metadata JSON) from the bytes of a safetensors file (e.g. a checkpoint rank 0 read)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    try:
+        tensors = load(data)
+        head = json.loads(data[8:8 + int.from_bytes(data[:8], "little")])
+        meta = json.loads((head.get("__metadata__") or {}).get(META_KEY, "{}"))
+    except (SafetensorError, ValueError, OSError) as exc:
+        raise WeightsError(f"{name} is not a readable safetensors file ({exc})") from None
+    return tensors, meta
+
+
 def load_tensors(path) -> tuple[dict, dict]:
     """(tensors, metadata JSON) from a safetensors file; safetensors has no code to run (no pickle)."""
     from safetensors import SafetensorError, safe_open

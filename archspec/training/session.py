@@ -1,20 +1,29 @@
-"""A training run end to end: resolve the spec, load data, build, fit with checkpoints, write reports."""
+"""A training run end to end: resolve the spec, load data, build, fit with checkpoints, write reports.
+
+One process, or one rank of a torchrun job (``distributed``): every rank trains its share of each batch;
+rank 0 alone chooses the run folder, reads the checkpoint (its bytes reach the other ranks) and writes
+every file. After torchrun restarts the group, rank 0 continues the folder this job started.
+"""
 from __future__ import annotations
 
 import random
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from . import checkpoint
-from .data import DataError, load as load_data
-from .loop import LOSSES, OPTIMIZERS, SCHEDULES, Batches, Console, Diverged, State, fit, score
-from .report import classification, generalization_gap, kept_row, plot_confusion, plot_curves, verdict
+from . import checkpoint, distributed
+from .data import DataError
+from .data import load as load_data
+from .devices import RUNTIME_KEYS, pick_device, place, precision
+from .distributed import FOLDER_KEY, Quiet, World
+from .finish import finish
+from .loop import OPTIMIZERS, SCHEDULES, Batches, Console, Diverged, State, fit
 from .resolve import Resolved, differences, resolve
-from .runfolder import RunFolder, WeightsError, save_tensors
+from .runfolder import RunFolder, WeightsError, parse_tensors
 
 
 class RunError(Exception):
@@ -34,16 +43,14 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def pick_device(r: Resolved) -> torch.device:
-    want = r.train.device
-    if want == "cuda" and not torch.cuda.is_available():
-        raise r.error("no-cuda", "device cuda was asked for but torch sees no CUDA GPU", ("train", "device"),
-                      hint="use device: auto (or cpu)")
-    if want == "cuda" or (want == "auto" and torch.cuda.is_available()):
-        torch.backends.cudnn.benchmark = False  # deterministic kernels: a resumed run must match
-        torch.backends.cudnn.deterministic = True
-        return torch.device("cuda")
-    return torch.device("cpu")
+def check_batch(r: Resolved, world: World) -> None:
+    """The spec's batch size is the global one: it must split evenly between the processes."""
+    bs, n = r.train.batch_size, world.size
+    if bs % n:
+        near = sorted({max(n, bs // n * n), (bs // n + 1) * n})
+        raise r.error("batch-split", f"batch_size {bs} does not divide between {n} processes (each process "
+                      f"takes batch_size / {n} images per step)", ("train", "batch_size"),
+                      hint=f"use a multiple of {n}, e.g. {' or '.join(map(str, near))}")
 
 
 def load_checked(r: Resolved, console: Console):
@@ -85,153 +92,178 @@ def _refuse(folder: RunFolder, problems: list[str], force: bool) -> None:
                        + "\n".join(problems[:20]) + "\n    hint: pass --force to continue anyway")
 
 
-def _read_checkpoint(folder: RunFolder, r: Resolved, force: bool) -> tuple[dict, dict]:
-    """The checkpoint's tensors and metadata; refuses (before any data is loaded) when the spec changed."""
+def _spec_changes(old, new) -> list[str]:
+    """What changed in the spec, leaving out where it runs (device, precision, threads may change on resume)."""
+    runtime = tuple(f"train.{k}:" for k in RUNTIME_KEYS)
+    return [f"  spec changed: {d}" for d in differences(old, new) if not d.startswith(runtime)]
+
+
+def _read_checkpoint(folder: RunFolder, r: Resolved, force: bool) -> tuple[bytes, dict]:
+    """The checkpoint's bytes, after refusing (before any data is loaded) when the spec changed."""
     try:
-        tensors, meta = checkpoint.load(folder["checkpoint"])
-    except WeightsError as exc:
+        blob = folder["checkpoint"].read_bytes()
+        _, meta = parse_tensors(blob, str(folder["checkpoint"]))
+    except (OSError, WeightsError) as exc:
         raise RunError(f"cannot resume: {exc}") from None
-    _refuse(folder, [f"  spec changed: {d}" for d in differences(meta.get("spec"), r.resolved())], force)
-    return tensors, meta
+    _refuse(folder, _spec_changes(meta.get("spec"), r.resolved()), force)
+    return blob, meta
 
 
 def _check_data(folder: RunFolder, meta: dict, info: dict, force: bool) -> None:
     if meta.get("data") != info["data"]:
         _refuse(folder, ["  data changed: the images, labels or split differ from the ones the run started with"],
                 force)
-    if meta.get("threads") != info["threads"]:
-        print(f"warning: the run used {meta.get('threads')} CPU threads, now {info['threads']}: results may "
-              "differ in the last bits from an uninterrupted run", file=sys.stderr)
-
-
-def train(spec, data_dir=None, epochs=None, out=None, sets=(), resume=None, force=False,
-          console: Console | None = None, stop_after: int | None = None) -> Run:
-    """Train a cnn spec (path); ``resume`` continues the run folder's last complete epoch."""
-    threads = torch.get_num_threads()
-    try:
-        return _train(spec, data_dir, epochs, out, sets, resume, force, console or Console(), stop_after)
-    finally:
-        torch.set_num_threads(threads)  # train.threads applies to this run only
-
-
-def _train(spec, data_dir, epochs, out, sets, resume, force, console: Console, stop_after) -> Run:
-    start = time.perf_counter()
-    folder = RunFolder(resume) if resume else None
-    if folder is not None and not folder["checkpoint"].is_file():
-        raise RunError(f"{folder.path} holds no checkpoint to resume ({folder['checkpoint'].name} is missing)")
-    r = resolve(spec if spec is not None else folder["spec"], data_dir, epochs, sets)
-    tensors, meta = _read_checkpoint(folder, r, force) if folder is not None else ({}, {})
-    cfg = r.train
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    device = pick_device(r)
-    seed_everything(cfg.seed)
-    data = load_checked(r, console)
-    model, opt, sched = _model_and_optim(r, device)
-    channels = data.shape[2]
-    mean, std = data.stats() if cfg.dataset.normalize == "standard" else ([0.0] * channels, [1.0] * channels)
-    batches = Batches(mean, std, device, len(r.spec.input_shape) == 1, cfg.channels_last)
-    info = {"spec": r.resolved(), "spec_sha256": r.sha256(), "data": data.fingerprint(), "classes": data.classes,
-            "mean": mean, "std": std, "threads": torch.get_num_threads(), "torch": torch.__version__}
-    gen = torch.Generator().manual_seed(cfg.seed)
-    best: dict = {}
-    if folder is not None:
-        _check_data(folder, meta, info, force)
-        try:
-            state = checkpoint.restore(tensors, meta, model, opt, sched, gen, best)
-        except (RuntimeError, KeyError, ValueError) as exc:
-            raise RunError(f"cannot resume {folder.path}: the checkpoint does not fit this spec ({exc})") from None
-        console.line(f"resuming {folder.path} after epoch {state.epoch} of {cfg.epochs}")
-    else:
-        folder = _new_folder(r, out, force)
-        state = State()
-    console.line(f"training {r.spec.title}: {sum(p.numel() for p in model.parameters()):,} parameters on {device}, "
-                 f"{cfg.optimizer.type} lr {cfg.optimizer.lr:g}, batch {cfg.batch_size}, {cfg.epochs} epochs; "
-                 f"run folder {folder.path}")
-
-    def on_epoch(st: State) -> None:
-        checkpoint.save(folder["checkpoint"], model, opt, sched, st, gen, best, info)
-        folder.write_history(st.history)
-
-    try:
-        fit(model, opt, sched, data, batches, cfg, state, gen, best, console, on_epoch, stop_after)
-    except Diverged as exc:
-        folder.write_history(state.history)
-        kept = f"checkpoint of epoch {state.epoch} kept" if state.epoch else "no epoch completed"
-        raise RunError(f"{exc}\n    run folder: {folder.path} ({kept})") from None
-    except KeyboardInterrupt:
-        raise RunError(f"interrupted during epoch {state.epoch + 1}; the checkpoint holds epoch {state.epoch}. "
-                       f"Continue with: archspec train --resume {folder.path}") from None
-    if state.epoch < cfg.epochs and not state.stopped_early:
-        return Run(folder, None, state)
-    metrics = finish(r, folder, model, data, batches, state, best, info, console)
-    metrics["seconds_total"] = time.perf_counter() - start
-    folder.write_json("metrics", metrics)
-    return Run(folder, metrics, state)
+    for key, what in (("threads", "CPU threads"), ("world_size", "processes")):
+        if meta.get(key, 1 if key == "world_size" else None) != info[key]:
+            print(f"warning: the run used {meta.get(key, 1)} {what}, now {info[key]}: results may differ in the "
+                  "last bits from an uninterrupted run", file=sys.stderr)
 
 
 def _new_folder(r: Resolved, out, force: bool) -> RunFolder:
     import yaml
 
-    if out is not None and RunFolder(out)["checkpoint"].exists() and not force:
-        raise RunError(f"{out} already holds a run; continue it with --resume {out}, choose another --out, "
-                       "or pass --force to overwrite it")
+    if out is not None and RunFolder(out)["checkpoint"].exists():
+        if not force:
+            raise RunError(f"{out} already holds a run; continue it with --resume {out}, choose another --out, "
+                           "or pass --force to overwrite it")
+        RunFolder(out)["checkpoint"].unlink()  # overwriting starts now: a restart must not resume the old run
     folder = RunFolder.create(r.spec.title, out)
-    folder.write("spec", f"# resolved spec of this run (overrides applied, defaults filled in)\n"
+    folder.write("spec", "# resolved spec of this run (overrides applied, defaults filled in)\n"
                  + yaml.safe_dump(r.resolved(), sort_keys=False))
     return folder
 
 
-def peak_rss_mb() -> float | None:
+def _plan(r: Resolved, world: World, out, resume, force) -> tuple[dict, bytes]:
+    """Rank 0: the run folder, and the checkpoint bytes when continuing one. After torchrun restarted the
+    group, the folder an earlier attempt chose (kept in torchrun's store) is continued."""
+    prior = distributed.recall(world, FOLDER_KEY) if world.restarts else None
+    if prior is not None:
+        resume, out = (prior, None) if RunFolder(prior)["checkpoint"].is_file() else (None, prior)
+    if resume is not None:
+        folder = RunFolder(resume)
+        if not folder["checkpoint"].is_file():
+            raise RunError(f"{folder.path} holds no checkpoint to resume ({folder['checkpoint'].name} is missing)")
+        blob, _ = _read_checkpoint(folder, r, force)
+    else:
+        folder, blob = _new_folder(r, out, force or prior is not None), b""
+    distributed.remember(world, FOLDER_KEY, str(folder.path))
+    return {"folder": str(folder.path), "resume": resume is not None}, blob
+
+
+def train(spec, data_dir=None, epochs=None, out=None, sets=(), resume=None, force=False,
+          console: Console | None = None, stop_after: int | None = None, runtime: dict | None = None,
+          world: World | None = None, timeout: float = distributed.DEFAULT_TIMEOUT) -> Run:
+    """Train a cnn spec (path); ``resume`` continues the run folder's last complete epoch. ``runtime``:
+    {"device": ..., "precision": ...} from the command line; ``world``: this process's rank in a torchrun
+    job (``World.from_env()``), one process by default."""
+    threads = torch.get_num_threads()
+    world = world or World()
+    console = console or Console()
     try:
-        import resource
-    except ImportError:  # pragma: no cover - Windows
-        return None
-    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return kb / (1024 * 1024) if sys.platform == "darwin" else kb / 1024
+        return _train(spec, data_dir, epochs, out, sets, resume, force, console if world.leader else
+                      Console(silent=True), stop_after, runtime, world, timeout)
+    finally:
+        torch.set_num_threads(threads)  # train.threads applies to this run only
 
 
-def finish(r: Resolved, folder: RunFolder, model, data, batches, state: State, best: dict, info: dict,
-           console: Console) -> dict:
-    """Restore the best weights (early stopping), evaluate, and write weights, reports and plots."""
+def _train(spec, data_dir, epochs, out, sets, resume, force, console, stop_after, runtime, world, timeout) -> Run:
+    start = time.perf_counter()
+    if resume is not None and world.leader and not RunFolder(resume)["checkpoint"].is_file():
+        raise RunError(f"{RunFolder(resume).path} holds no checkpoint to resume "
+                       f"({RunFolder(resume)['checkpoint'].name} is missing)")
+    r = resolve(spec if spec is not None else RunFolder(resume)["spec"], data_dir, epochs, sets, runtime)
+    if r.train.threads:
+        torch.set_num_threads(r.train.threads)
+    check_batch(r, world)
+    device = pick_device(r, world.local_rank)
+    amp = precision(r, device)
+    world = distributed.init(world, device, timeout)
+    try:
+        return _run(r, world, device, amp, out, resume, force, console, stop_after, start)
+    except RuntimeError as exc:
+        if world.distributed and distributed.is_comm_error(exc):
+            raise RunError(distributed.comm_failure(world, exc, "while setting up or finishing the run")) from None
+        raise
+    finally:
+        distributed.close(world)
+
+
+def _run(r: Resolved, world: World, device, amp, out, resume, force, console: Console, stop_after, start) -> Run:
+    from torch.nn.parallel import DistributedDataParallel
+
     cfg = r.train
-    restored = bool(best) and cfg.early_stopping is not None and cfg.early_stopping.restore_best
-    if restored:
-        model.load_state_dict(best)
-    split = next(s for s in ("test", "val", "train") if s in data.splits)
-    if split != "test":
-        console.warn(f"warning: no test split (test_fraction is 0): the report below is on the {split} split")
-    loss, _, out = score(model, data.splits[split], batches, LOSSES[cfg.loss])
-    rep = classification(data.splits[split].y.numpy(), out.argmax(1).numpy(), data.classes)
-    fit_label, fit_text = verdict(state.history)
-    kept = kept_row(state.history, state.best_epoch if restored else None)
-    save_tensors(folder["weights"], model.state_dict(), {
-        "format": 1, "spec": r.spec.title, "spec_sha256": info["spec_sha256"], "input": list(r.spec.input_shape),
-        "image": list(data.shape), "classes": data.classes, "mean": info["mean"], "std": info["std"],
-        "loss": cfg.loss, "epoch": kept.get("epoch")})
-    acc = rep["accuracy"]
-    title = f"{r.spec.title}: {split} accuracy {acc:.1%} on {len(data.splits[split])} images"
-    folder.write("report", f"{title}\n\n{rep['text']}")
-    plot_curves(state.history, folder["curves"], f"{r.spec.title} ({data.source})",
-                state.best_epoch if cfg.early_stopping else None)
-    plot_confusion(rep["confusion"], data.classes, folder["confusion"], title)
-    metrics = {
-        "test_accuracy": rep["accuracy"], "test_loss": loss, "report_split": split, "classes": data.classes,
-        "per_class": rep["per_class"], "macro_avg": rep["macro_avg"], "weighted_avg": rep["weighted_avg"],
-        "history": state.history, "epochs_run": state.epoch, "best_epoch": state.best_epoch,
-        "kept_epoch": kept.get("epoch"), "stopped_early": state.stopped_early,
-        "train_images_per_second": state.train_images / state.train_seconds if state.train_seconds else 0.0,
-        "generalization_gap": generalization_gap(kept, acc), "fit": fit_label, "verdict": fit_text,
-        "confusion_matrix": rep["confusion"].tolist(),
-        "data": {"source": data.source, "counts": data.counts(), "skipped": data.skipped_summary(),
-                 "skipped_files": [{"file": f, "reason": why, "detail": d} for f, why, d in data.skipped],
-                 "notes": data.notes, "fingerprint": info["data"]},
-        "spec": r.spec.title, "spec_sha256": info["spec_sha256"], "params": sum(p.numel() for p in model.parameters()),
-        "device": str(batches.device), "threads": info["threads"], "torch": info["torch"], "peak_rss_mb": peak_rss_mb(),
-    }
-    console.line(f"\n{title} (loss {loss:.4f})\n\n{rep['text']}\n{fit_text}\n"
-                 + (f"stopped early after epoch {state.epoch}; kept the weights of epoch {kept.get('epoch')}\n"
-                    if state.stopped_early else "")
-                 + f"\nrun folder: {folder.path}\n  curves.png  confusion_matrix.png  classification_report.txt  "
-                 "metrics.json  history.csv  model.safetensors")
-    return metrics
+    plan, blob = distributed.leader_decides(world, lambda: _plan(r, world, out, resume, force))
+    folder = RunFolder(plan["folder"])
+    tensors, meta = parse_tensors(blob) if plan["resume"] else ({}, {})
+    seed_everything(cfg.seed)
+    data = load_checked(r, console)
+    model, opt, sched = _model_and_optim(r, device)
+    if world.rank:
+        torch.manual_seed(cfg.seed + world.rank)  # same weights on every rank, its own dropout masks
+    channels = data.shape[2]
+    mean, std = data.stats() if cfg.dataset.normalize == "standard" else ([0.0] * channels, [1.0] * channels)
+    batches = Batches(mean, std, device, len(r.spec.input_shape) == 1, cfg.channels_last)
+    info = {"spec": r.resolved(), "spec_sha256": r.sha256(), "data": data.fingerprint(), "classes": data.classes,
+            "mean": mean, "std": std, "threads": torch.get_num_threads(), "world_size": world.size,
+            "torch": torch.__version__}
+    distributed.agree(world, info["data"], "data (images, labels or split)")
+    gen = torch.Generator().manual_seed(cfg.seed)
+    best: dict = {}
+    state = State()
+    if plan["resume"]:
+        distributed.leader_decides(world, lambda: (_check_data(folder, meta, info, bool(force)), b""))
+        try:
+            state = checkpoint.restore(tensors, meta, model, opt, sched, gen, best, world.rank, amp.scaler)
+        except (RuntimeError, KeyError, ValueError) as exc:
+            raise RunError(f"cannot resume {folder.path}: the checkpoint does not fit this spec ({exc})") from None
+        state.resumes.append({"epoch": state.epoch, "restart": world.restarts, "world_size": world.size})
+        console.line(f"resuming {folder.path} after epoch {state.epoch} of {cfg.epochs}"
+                     + (f" (torchrun restart {world.restarts})" if world.restarts else ""))
+    splits, where = place(data.splits, device)
+    if where:
+        console.line(where)
+    net = model
+    if world.distributed:
+        # a conv weight with one input channel has a size-1 dim whose stride torch may choose either way:
+        # DDP then warns that grad and bucket strides differ, though the memory layout is the same
+        warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
+        net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    procs = (f" x {world.size} processes ({world.backend}, batch {cfg.batch_size // world.size} each)"
+             if world.distributed else "")
+    console.line(f"training {r.spec.title}: {sum(p.numel() for p in model.parameters()):,} parameters on {device}"
+                 f"{procs}{'' if cfg.precision == 'fp32' else ' in ' + cfg.precision}, {cfg.optimizer.type} lr "
+                 f"{cfg.optimizer.lr:g}, batch {cfg.batch_size}, {cfg.epochs} epochs; run folder {folder.path}")
+
+    def on_epoch(st: State) -> None:
+        ranks = checkpoint.rank_rng_states(world)  # collective: every rank's dropout stream
+        if world.leader:
+            checkpoint.save(folder["checkpoint"], model, opt, sched, st, gen, best, info, ranks, amp.scaler)
+            folder.write_history(st.history)
+
+    try:
+        fit(model, opt, sched, splits, batches, cfg, state, gen, best, console, on_epoch, stop_after,
+            world=world, amp=amp, net=net, width=len(data.classes))
+    except Diverged as exc:
+        if not world.leader:
+            raise Quiet(str(exc)) from None
+        folder.write_history(state.history)
+        kept = f"checkpoint of epoch {state.epoch} kept" if state.epoch else "no epoch completed"
+        raise RunError(f"{exc}\n    run folder: {folder.path} ({kept})") from None
+    except KeyboardInterrupt:
+        if not world.leader:
+            raise Quiet("interrupted") from None
+        raise RunError(f"interrupted during epoch {state.epoch + 1}; the checkpoint holds epoch {state.epoch}. "
+                       f"Continue with: archspec train --resume {folder.path}") from None
+    except RuntimeError as exc:
+        if not (world.distributed and distributed.is_comm_error(exc)):
+            raise
+        raise RunError(distributed.comm_failure(world, exc, f"during epoch {state.epoch + 1}")
+                       + f"; the checkpoint holds epoch {state.epoch}; {distributed.next_step(world, folder.path)}"
+                       ) from None
+    if state.epoch < cfg.epochs and not state.stopped_early:
+        return Run(folder, None, state)
+    metrics = finish(r, folder, model, data, splits, batches, state, best, info, console, world, world.leader)
+    metrics["seconds_total"] = time.perf_counter() - start
+    if world.leader:
+        folder.write_json("metrics", metrics)
+    return Run(folder, metrics, state)
