@@ -13,6 +13,7 @@ from pydantic import Field, FiniteFloat
 
 from ..diagnostics import Diagnostic, did_you_mean
 from ..specbase import SpecBase, Strict
+from ..training.config import EquationTrain
 from .lower import Network, lower
 from .names import ROLES, Located, classify
 from .parser import ParseError, parse_equation
@@ -46,6 +47,8 @@ class EquationsSpec(SpecBase):
     loss: Literal[LOSSES] = Field("squared_error", description="squared_error: l = sum_i 1/2 (y_i - t_i)^2")
     learning_rate: Optional[Annotated[FiniteFloat, Field(gt=0)]] = Field(None, description="eta of w <- w - eta dl/dw")
     answers: Optional[Answers] = None
+    train: Optional[EquationTrain] = Field(None, description="learn the weights and biases from samples: "
+                                           "`archspec train`")
 
     # --- parsing and lowering ------------------------------------------------------------------
     def equation_list(self) -> list[tuple[str, tuple]]:
@@ -133,6 +136,8 @@ class EquationsSpec(SpecBase):
                                       ("targets", name), hint=did_you_mean(name, net.outputs)
                                       or f"outputs: {', '.join(net.outputs)}"))
         out += self._check_loss(net)
+        if self.train is not None:
+            out += self.train.check(net)
         return out
 
     def _where(self, name: str) -> tuple:

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, FiniteFloat, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from ..diagnostics import Diagnostic
 from ..specbase import PositiveInt, Strict
 
 Fraction = Annotated[float, Field(ge=0, lt=1)]
@@ -109,3 +110,92 @@ class TrainConfig(Strict):
         "fp32", description="bf16/fp16: mixed precision (autocast; fp16 with a gradient scaler), CUDA only")
     threads: Optional[PositiveInt] = Field(None, description="CPU threads for torch (default: torch's choice)")
     channels_last: bool = Field(False, description="NHWC memory layout for conv layers (faster on some CPUs/GPUs)")
+
+
+# --- equation networks: rows of numbers instead of images ------------------------------------------------
+class _Rows(Strict):
+    """Random (seeded) hold-out of rows for validation and the final report."""
+
+    val_fraction: Fraction = Field(0.0, description="share of the rows held out for validation (0: none)")
+    test_fraction: Fraction = Field(0.0, description="share of the rows held out for the final report "
+                                    "(0: the report is on the training rows)")
+
+    @field_validator("test_fraction")
+    @classmethod
+    def _fractions(cls, test, info: ValidationInfo):
+        return _Source._fractions(test, info)
+
+
+Row = Annotated[list[FiniteFloat], Field(min_length=1)]
+
+
+class Samples(_Rows):
+    """Rows written in the spec: one input row per sample (values in the network's input order) and one
+    target row (values in its output order)."""
+
+    type: Literal["samples"]
+    inputs: Annotated[list[Row], Field(min_length=1, description="e.g. [[0, 0], [0, 1], [1, 0], [1, 1]]")]
+    targets: Annotated[list[Row], Field(min_length=1, description="e.g. [[0], [1], [1], [0]]")]
+
+
+class Csv(_Rows):
+    """A CSV file with a header row; the named columns feed the inputs and targets."""
+
+    type: Literal["csv"]
+    path: str = Field(description="CSV file with a header row; relative to the spec file")
+    inputs: Optional[list[str]] = Field(None, description="columns for the network's inputs, in its input "
+                                        "order (default: the input names, e.g. x1, x2)")
+    targets: Optional[list[str]] = Field(None, description="columns for the outputs (default: the output names)")
+    val_fraction: Fraction = 0.1
+    test_fraction: Fraction = 0.2
+
+
+RowData = Annotated[Union[Samples, Csv], Field(discriminator="type")]
+ROW_LOSSES = ("mse", "squared_error", "binary_cross_entropy")
+
+
+class EquationTrain(Strict):
+    """The ``train:`` block of an equation network: its weights and biases learn from rows of numbers."""
+
+    dataset: RowData
+    epochs: PositiveInt = 100
+    batch_size: PositiveInt = 32
+    optimizer: Optimizer = Optimizer()
+    schedule: Optional[Schedule] = None
+    loss: Literal[ROW_LOSSES] = Field("mse", description="mse: mean of (y - t)^2 over samples and outputs; "
+                                      "squared_error: mean over samples of sum_i 1/2 (y_i - t_i)^2 (the spec's l); "
+                                      "binary_cross_entropy: outputs in (0, 1), targets in [0, 1]")
+    early_stopping: Optional[EarlyStopping] = None
+    seed: int = 0
+
+    def check(self, net) -> list[Diagnostic]:
+        """Row lengths against the network's inputs and outputs, and the loss against its output units."""
+        ds, out = self.dataset, []
+        where = ("train", "dataset")
+        for key, names in (("inputs", net.inputs), ("targets", net.outputs)):
+            rows = getattr(ds, key)
+            if rows is None:
+                continue
+            if ds.type == "csv":
+                if len(rows) != len(names):
+                    out.append(Diagnostic("row-length", f"{len(rows)} {key} column(s) for the network's "
+                                          f"{len(names)} {key} ({', '.join(names)})", where + (key,)))
+                continue
+            for i, row in enumerate(rows):
+                if len(row) != len(names):
+                    out.append(Diagnostic("row-length", f"{key} row {i} has {len(row)} value(s); the network has "
+                                          f"{len(names)} {key[:-1] if key == 'inputs' else 'output'}(s) "
+                                          f"({', '.join(names)})", where + (key, i)))
+        if ds.type == "samples" and len(ds.inputs) != len(ds.targets):
+            out.append(Diagnostic("row-count", f"{len(ds.inputs)} input rows but {len(ds.targets)} target rows: "
+                                  "one target row per sample", where + ("targets",)))
+        if self.loss == "binary_cross_entropy":
+            for o in net.outputs:
+                if net.graph.node(o).attrs["activation"] != "sigmoid":
+                    out.append(Diagnostic("bad-loss", f"binary_cross_entropy needs outputs in (0, 1), but '{o}' is "
+                                          "not a sigmoid unit", ("train", "loss"), hint="use mse"))
+            for i, row in enumerate(ds.targets if ds.type == "samples" else []):
+                if any(not 0 <= t <= 1 for t in row):
+                    out.append(Diagnostic("bad-loss", f"binary_cross_entropy needs targets in [0, 1]. Received: "
+                                          f"{row}", where + ("targets", i)))
+        return out

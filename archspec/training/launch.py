@@ -42,13 +42,15 @@ def preflight(args):
     """(resolved spec, run folder, resuming?) or an error: what every worker would otherwise report."""
     from .devices import pick_device, precision
     from .resolve import resolve
-    from .session import RunError, _new_folder, _read_checkpoint, check_batch
+    from .session import EQUATIONS_ONE_PROCESS, RunError, _new_folder, _read_checkpoint, check_batch
 
     if args.resume is not None and not RunFolder(args.resume)["checkpoint"].is_file():
         raise RunError(f"{RunFolder(args.resume).path} holds no checkpoint to resume "
                        f"({RunFolder(args.resume)['checkpoint'].name} is missing)")
     r = resolve(args.spec if args.spec is not None else RunFolder(args.resume)["spec"], args.data, args.epochs,
                 args.sets, {"device": args.device, "precision": args.precision})
+    if r.spec.kind == "equations":
+        raise RunError(EQUATIONS_ONE_PROCESS)
     check_batch(r, World(size=args.nproc or 1))
     device = pick_device(r, (args.nproc or 1) - 1, claim=False)
     precision(r, device)

@@ -81,14 +81,18 @@ def _pyplot():
 
 
 def plot_curves(history: list[dict], path, title: str, best_epoch: int | None = None) -> None:
-    """Loss and accuracy per epoch, train and validation, side by side."""
+    """Loss and accuracy per epoch, train and validation, side by side (loss alone when no epoch has an
+    accuracy, as for equation networks fitting real-valued targets)."""
     plt = _pyplot()
     epochs = [h["epoch"] for h in history]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    for ax, key, label in ((axes[0], "loss", "loss"), (axes[1], "accuracy", "accuracy")):
-        ax.plot(epochs, [h[f"train_{key}"] for h in history], "o-", label=f"train {label}")
+    panels = [("loss", "loss")] + ([("accuracy", "accuracy")] if any(h.get("train_accuracy") is not None
+                                                                       for h in history) else [])
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.2), squeeze=False)
+    marks = ("o-", "s-") if len(epochs) <= 50 else ("-", "-")
+    for ax, (key, label) in zip(axes[0], panels):
+        ax.plot(epochs, [h[f"train_{key}"] for h in history], marks[0], label=f"train {label}")
         if any(h[f"val_{key}"] is not None for h in history):
-            ax.plot(epochs, [h[f"val_{key}"] for h in history], "s-", label=f"validation {label}")
+            ax.plot(epochs, [h[f"val_{key}"] for h in history], marks[1], label=f"validation {label}")
         if best_epoch is not None:
             ax.axvline(best_epoch, color="grey", linestyle=":", label=f"best epoch ({best_epoch})")
         ax.set_xlabel("epoch")
@@ -98,7 +102,8 @@ def plot_curves(history: list[dict], path, title: str, best_epoch: int | None = 
         ax.legend()
         if len(epochs) < 20:
             ax.set_xticks(epochs)
-    axes[1].yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+        if key == "accuracy":
+            ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

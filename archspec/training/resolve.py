@@ -18,6 +18,8 @@ from ..loader import Document, load_file, load_text
 from .config import Optimizer, TrainConfig
 
 SHARED_DATASET_KEYS = ("val_fraction", "test_fraction", "normalize", "augment")
+TRAINABLE = {"cnn": None, "equations": "add train: {dataset: {type: samples, inputs: [[0, 1], ...], "
+             "targets: [[1], ...]}} (one input row and one target row per sample)"}
 
 
 class OverrideError(Exception):
@@ -142,6 +144,11 @@ def resolve(path, data_dir=None, epochs=None, sets=(), runtime=None) -> Resolved
 
     doc = load_file(path)
     data = copy.deepcopy(doc.data)
+    given = {k: v for k, v in (runtime or {}).items() if v is not None}
+    if given and isinstance(data, dict) and data.get("kind") == "equations":
+        key, value = next(iter(given.items()))
+        raise OverrideError(f"--{key} {value}: equation networks train in one process on the CPU (float64, a "
+                            "handful of parameters); --device and --precision are for cnn specs")
     flags = apply_overrides(data, data_dir, epochs, sets, runtime)
     doc = Document(data, doc.source, doc.file, doc.text)
     spec, diags = parse_document(doc)
@@ -152,10 +159,12 @@ def resolve(path, data_dir=None, epochs=None, sets=(), runtime=None) -> Resolved
             raise OverrideError("\n".join(_flag_text(r._flag(d.path), d.code, d.message, d.hint) if r._flag(d.path)
                                           else d.format(doc.file) for d in errors))
         raise SpecError(errors, doc.file)
-    if not hasattr(spec, "input_shape"):
+    if spec.kind not in TRAINABLE or (spec.kind == "equations" and spec.train is None):
         raise SpecError([doc.source.place(Diagnostic(
-            "not-trainable", f"archspec train trains image classifiers (kind: cnn); this spec is kind "
-            f"'{spec.kind}'", ("kind",), hint="see `archspec explain` for equation networks"))], doc.file)
+            "not-trainable", f"archspec train trains image classifiers (kind: cnn) and equation networks with a "
+            f"train: block; this spec is kind '{spec.kind}'" + (" without one" if spec.kind in TRAINABLE else ""),
+            ("kind",), hint=TRAINABLE.get(spec.kind) or "see `archspec explain` for what this spec computes"))],
+            doc.file)
     return Resolved(spec, doc, flags)
 
 

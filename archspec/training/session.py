@@ -26,6 +26,10 @@ from .resolve import Resolved, differences, resolve
 from .runfolder import RunFolder, WeightsError, parse_tensors
 
 
+EQUATIONS_ONE_PROCESS = ("equation networks train in one process (a handful of float64 parameters): "
+                         "--nproc and --max-restarts are for cnn specs")
+
+
 class RunError(Exception):
     """A run cannot start or continue (message says why and what to do)."""
 
@@ -172,6 +176,12 @@ def _train(spec, data_dir, epochs, out, sets, resume, force, console, stop_after
         raise RunError(f"{RunFolder(resume).path} holds no checkpoint to resume "
                        f"({RunFolder(resume)['checkpoint'].name} is missing)")
     r = resolve(spec if spec is not None else RunFolder(resume)["spec"], data_dir, epochs, sets, runtime)
+    if r.spec.kind == "equations":
+        if world.distributed:
+            raise RunError(EQUATIONS_ONE_PROCESS)
+        from .tabular import train as train_rows
+
+        return train_rows(r, out, resume, force, console, stop_after, start)
     if r.train.threads:
         torch.set_num_threads(r.train.threads)
     check_batch(r, world)
