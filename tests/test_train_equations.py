@@ -47,6 +47,8 @@ def test_xor_trains_the_loss_falls_and_torch_agrees(cli, tmp_path):
     assert m["test_accuracy"] == 1.0 and m["report_split"] == "train" and m["loss"] == "mse"
     assert [p["targets"] for p in m["predictions"]] == [[0.0], [1.0], [1.0], [0.0]]
     assert "accuracy 100.0% on 4 samples" in r.out and "learned: w1 = " in r.out
+    r = cli("evaluate", XOR, "--weights", out / "model.safetensors")
+    assert r.code == 1 and "is an equation network" in r.err
 
     # the oracle: the equations' torch module and a hand-written full-batch loop from the same start
     from archspec import build, load

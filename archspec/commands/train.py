@@ -9,7 +9,8 @@ import sys
 
 
 def register(sub):
-    p = sub.add_parser("train", help="train a cnn spec: run folder with curves, confusion matrix, report, weights")
+    p = sub.add_parser("train", help="train a cnn spec (or an equation network with a train: block): run folder with "
+                       "curves, report, weights")
     p.add_argument("spec", metavar="SPEC", nargs="?", help="spec file (optional with --resume: the run's own spec)")
     p.add_argument("--data", metavar="PATH", help="folder of class sub-folders (or train/ and test/ inside); "
                    "overrides train.dataset")

@@ -34,6 +34,10 @@ def load_model(spec, weights, data_dir=None, sets=()) -> Loaded:
     from ..torchbuild import build
 
     r = resolve(spec, data_dir=data_dir, sets=sets)
+    if r.spec.kind != "cnn":
+        raise InferenceError(f"evaluate and predict work on image classifiers (kind: cnn); {r.spec.title} is an "
+                             "equation network: its run folder's metrics.json holds the test loss, the learned "
+                             "weights and the predictions of the report rows")
     try:
         tensors, meta = load_tensors(weights)
     except WeightsError as exc:
