@@ -11,8 +11,12 @@ from .kinds import KINDS, available_kinds, model_for
 from .loader import Document, load_file, load_text
 
 
-def _data_path(data, loc: tuple) -> tuple:
-    """Drop pydantic's union tags from an error location by walking the real data."""
+def _data_path(data, loc: tuple, missing: bool = False) -> tuple:
+    """Drop pydantic's union tags from an error location by walking the real data.
+
+    Only a ``missing`` error may end at a key the data lacks; for any other error a
+    last part that is not in the data is a union member's tag, e.g. 'list[str]'.
+    """
     path, cur = [], data
     for i, part in enumerate(loc):
         if isinstance(cur, dict) and part in cur:
@@ -21,7 +25,7 @@ def _data_path(data, loc: tuple) -> tuple:
         elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
             path.append(part)
             cur = cur[part]
-        elif isinstance(cur, dict) and i < len(loc) - 1:
+        elif isinstance(cur, dict) and (i < len(loc) - 1 or not missing):
             continue  # a tag such as 'conv2d' or 'function-after[...]'
         elif isinstance(part, str) and cur is not _GONE and not isinstance(cur, dict):
             continue  # a union member's tag under a scalar or list, e.g. 'constrained-int'
@@ -96,7 +100,7 @@ def _tags(model: type, loc: tuple) -> list[str]:
 
 def pydantic_diagnostics(exc: ValidationError, data: dict, model: type) -> list[Diagnostic]:
     out, seen = [], set()
-    found = [(err, _data_path(data, tuple(err["loc"]))) for err in exc.errors()]
+    found = [(err, _data_path(data, tuple(err["loc"]), err["type"] == "missing")) for err in exc.errors()]
     telling = [p for e, p in found if not _type_error(e)]
     for err, path in found:
         if _type_error(err) and any(p[:len(path)] == path for p in telling):

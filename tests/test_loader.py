@@ -97,3 +97,12 @@ def test_cli_never_tracebacks_on_garbage(tmp_path):
     junk.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
     p = subprocess.run([sys.executable, "-m", "archspec", "validate", str(junk)], capture_output=True, text=True)
     assert p.returncode == 1 and "Traceback" not in p.stderr and "not-text" in p.stdout
+
+
+def test_union_of_mapping_or_list_reports_only_the_bad_entry():
+    # weights may be a mapping or a list of names: one bad number is one located error, no 'list[str]' noise
+    text = "kind: equations\nequations: ['y = sigmoid(w1*x1 + b1)']\nweights: {w1: 0.5, b1: abc}\n"
+    diags = check_text(text).diagnostics
+    assert [(d.code, d.line, d.column) for d in diags] == [("bad-value", 3, text.splitlines()[2].index("abc") + 1)]
+    assert "list[str]" not in diags[0].message and "weights.b1='abc'" in diags[0].message
+
