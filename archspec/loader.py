@@ -31,11 +31,20 @@ _HEX = re.compile(r"0x[0-9a-fA-F]+\Z")
 _OCT = re.compile(r"0o[0-7]+\Z")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
 _SPECIAL = {".inf": math.inf, "+.inf": math.inf, "-.inf": -math.inf, ".nan": math.nan}
-_STD_TAGS = {"tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+_PLAIN = "tag:archspec,plain"  # every unquoted scalar, resolved by YAML 1.2's core schema in ``_scalar``
+_STD_TAGS = {_PLAIN, "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
              "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:map",
              "tag:yaml.org,2002:seq", "tag:yaml.org,2002:merge", "tag:yaml.org,2002:timestamp",
              "tag:yaml.org,2002:binary", "tag:yaml.org,2002:omap", "tag:yaml.org,2002:set",
              "tag:yaml.org,2002:value", "tag:yaml.org,2002:yaml"}
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """PyYAML resolves plain scalars by YAML 1.1 (``1e-3`` a string, ``0o17`` a string); tag them
+    all as plain instead, keeping only the merge key ``<<``."""
+
+    yaml_implicit_resolvers = {"<": [("tag:yaml.org,2002:merge", re.compile(r"<<\Z"))],
+                               None: [(_PLAIN, re.compile(""))]}
 
 
 @dataclass
@@ -126,7 +135,7 @@ def _scalar(node: yaml.ScalarNode):
     text, tag = node.value, node.tag
     if tag == "tag:yaml.org,2002:str" or node.style in ("'", '"', "|", ">"):
         return text
-    if tag not in ("?", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
+    if tag not in (_PLAIN, "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
                    "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp"):
         return text
     low = text.lower()
@@ -202,7 +211,7 @@ def load_text(text: str, file: str = "<spec>") -> Document:
         problem = _scan_events(text)
         if problem:
             raise SpecError([problem], file)
-        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

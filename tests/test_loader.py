@@ -106,3 +106,18 @@ def test_union_of_mapping_or_list_reports_only_the_bad_entry():
     assert [(d.code, d.line, d.column) for d in diags] == [("bad-value", 3, text.splitlines()[2].index("abc") + 1)]
     assert "list[str]" not in diags[0].message and "weights.b1='abc'" in diags[0].message
 
+
+
+@pytest.mark.parametrize("text, value", [("1e-3", 0.001), ("-.5e1", -5.0), ("1E3", 1000.0), ("0o17", 15),
+                                         ("0x1F", 31), (".NaN", "nan"), ("1_000", "1_000"), ("0b11", "0b11"),
+                                         ("2001-01-01", "2001-01-01"), ("!!str 12", "12"), ("'1e-3'", "1e-3")])
+def test_plain_scalars_follow_yaml_1_2_core(text, value):
+    from archspec.loader import load_text
+    got = load_text(f"a: {text}\n").data["a"]
+    assert (str(got) == "nan") if value == "nan" else (got == value and type(got) is type(value))
+
+
+def test_merge_keys_still_merge():
+    from archspec.loader import load_text
+    assert load_text("base: &b {kernel_size: 3, stride: 1}\nlayer: {<<: *b, stride: 2}\n").data["layer"] == \
+        {"kernel_size": 3, "stride": 2}
