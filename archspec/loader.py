@@ -221,7 +221,10 @@ def load_text(text: str, file: str = "<spec>") -> Document:
             msg = f"{exc.context} (opened at line {cm.line + 1}, column {cm.column + 1}): {msg}"
         if "nesting depth" in msg:  # libyaml's own cap fires before ours on very deep flow nesting
             raise SpecError([_fail("too-deep", f"nesting deeper than {MAX_DEPTH} levels", line, col)], file) from None
-        raise SpecError([_fail("yaml-syntax", f"invalid YAML: {msg}", line, col)], file) from None
+        lines = text.splitlines()
+        tab = mark is not None and mark.line < len(lines) and lines[mark.line][mark.column:mark.column + 1] == "\t"
+        raise SpecError([_fail("yaml-syntax", f"invalid YAML: {msg}", line, col,
+                               hint="YAML indents with spaces; replace the tab" if tab else None)], file) from None
     except yaml.YAMLError as exc:
         raise SpecError([_fail("yaml-syntax", f"invalid YAML: {exc}")], file) from None
     if node is None:

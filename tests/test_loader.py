@@ -121,3 +121,8 @@ def test_merge_keys_still_merge():
     from archspec.loader import load_text
     assert load_text("base: &b {kernel_size: 3, stride: 1}\nlayer: {<<: *b, stride: 2}\n").data["layer"] == \
         {"kernel_size": 3, "stride": 2}
+
+
+def test_tab_indentation_gets_a_hint():
+    d = check_text("kind: cnn\nlayers:\n\t- {type: relu}\n").diagnostics[0]
+    assert (d.code, d.line, d.column) == ("yaml-syntax", 3, 1) and "tab" in d.hint
