@@ -98,6 +98,14 @@ def _tags(model: type, loc: tuple) -> list[str]:
             for t in typing.get_args(m.model_fields["type"].annotation)]
 
 
+def _shown(value) -> str:
+    """The received value as the user would recognise it; long lists and mappings by size."""
+    text = repr(value)
+    if isinstance(value, (dict, list)) and len(text) > 40:
+        return f"a {'mapping' if isinstance(value, dict) else 'list'} of {len(value)} entries"
+    return text
+
+
 def pydantic_diagnostics(exc: ValidationError, data: dict, model: type) -> list[Diagnostic]:
     out, seen = [], set()
     found = [(err, _data_path(data, tuple(err["loc"]), err["type"] == "missing")) for err in exc.errors()]
@@ -127,11 +135,10 @@ def pydantic_diagnostics(exc: ValidationError, data: dict, model: type) -> list[
         elif kind == "missing":
             diag = Diagnostic("missing-key", f"missing required key '{field}' in {path_text(path[:-1])}", path[:-1])
         else:
-            shown = received if not isinstance(received, (dict, list)) else type(received).__name__
             msg = err["msg"]
             named = next((p for p in reversed(path) if isinstance(p, str)), None)
             msg = f"{named} {msg[6:]}" if msg.startswith("Input ") and named else msg
-            diag = Diagnostic("bad-value", f"{msg}. Received: {path_text(path)}={shown!r}", path)
+            diag = Diagnostic("bad-value", f"{msg}. Received: {path_text(path)}={_shown(received)}", path)
         key = (diag.code, diag.path)
         if key not in seen:  # a union reports each failed member; one line is enough
             seen.add(key)

@@ -126,3 +126,10 @@ def test_merge_keys_still_merge():
 def test_tab_indentation_gets_a_hint():
     d = check_text("kind: cnn\nlayers:\n\t- {type: relu}\n").diagnostics[0]
     assert (d.code, d.line, d.column) == ("yaml-syntax", 3, 1) and "tab" in d.hint
+
+
+@pytest.mark.parametrize("value, shown", [("{h: 8}", "input={'h': 8}"), ("[]", "input=[]"),
+                                          ("[" + ", ".join(["1"] * 40) + "]", "input=a list of 40 entries")])
+def test_received_containers_are_shown_not_named_as_strings(value, shown):
+    d = check_text(f"kind: cnn\ninput: {value}\nlayers: [{{type: relu}}]\n").diagnostics[0]
+    assert d.message.endswith("Received: " + shown), d.message
