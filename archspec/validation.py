@@ -125,8 +125,11 @@ def pydantic_diagnostics(exc: ValidationError, data: dict, model: type) -> list[
         elif kind in ("union_tag_invalid", "union_tag_not_found"):
             tags = _tags(model, loc)
             if kind == "union_tag_not_found":
+                given = received if isinstance(received, dict) else {}
+                misplaced = next((k for k, v in given.items() if isinstance(v, str) and v in tags), None)
                 diag = Diagnostic("missing-type", f"{path_text(path)} has no 'type'", path,
-                                  hint=f"add one of: {', '.join(tags)}")
+                                  hint=f"write 'type: {given[misplaced]}' instead of '{misplaced}: {given[misplaced]}'"
+                                  if misplaced else f"add one of: {', '.join(tags)}")
             else:
                 tag = err.get("ctx", {}).get("tag")
                 path = path + ("type",)

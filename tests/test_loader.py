@@ -133,3 +133,10 @@ def test_tab_indentation_gets_a_hint():
 def test_received_containers_are_shown_not_named_as_strings(value, shown):
     d = check_text(f"kind: cnn\ninput: {value}\nlayers: [{{type: relu}}]\n").diagnostics[0]
     assert d.message.endswith("Received: " + shown), d.message
+
+
+def test_missing_type_names_the_key_that_holds_a_type():
+    text = ("kind: feature_map\ninput: [[1, 2], [3, 4]]\n"
+            "operations:\n  - {operation: maxpool2d, kernel_size: 2}\n")
+    d = check_text(text).diagnostics[0]
+    assert (d.code, d.line) == ("missing-type", 4) and d.hint == "write 'type: maxpool2d' instead of 'operation: maxpool2d'"
