@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 Q5 = ROOT / "specs/seed/q5-architecture.yaml"
 Q6 = ROOT / "specs/seed/q6-design.yaml"
@@ -81,3 +83,15 @@ def test_python_api():
     spec = archspec.load(str(Q6))
     assert archspec.shapes(spec).output == (5,)
     assert archspec.check_file(Q6).valid
+
+
+@pytest.mark.parametrize("spec, option", [("specs/seed/q5-architecture.yaml", ["--activation", "relu"]),
+                                          ("specs/seed/q4a-conv.yaml", ["--steps", "3"])])
+def test_explain_refuses_options_the_kind_does_not_take(cli, spec, option):
+    r = cli("explain", ROOT / spec, *option)
+    assert r.code == 2 and option[0] in r.err and r.out == ""
+
+
+def test_explain_passes_equation_options(cli):
+    r = cli("explain", ROOT / "specs/seed/q2-backprop.yaml", "--activation", "relu", "--steps", "2", "--format", "json")
+    assert r.code == 0 and "loss_after" in r.out

@@ -1,6 +1,8 @@
 """archspec explain SPEC: a worked solution, as a student would write it by hand."""
 from __future__ import annotations
 
+import inspect
+import sys
 
 from . import add_format, spec_with
 
@@ -9,7 +11,7 @@ def register(sub):
     p = sub.add_parser("explain", help="worked solution: forward/backprop steps, convolution sums, shape arithmetic")
     p.add_argument("spec", metavar="SPEC")
     add_format(p, ["markdown", "latex", "json", "text"], "markdown")
-    p.add_argument("--steps", type=int, default=1, help="backpropagation steps (equation networks)")
+    p.add_argument("--steps", type=int, help="backpropagation steps (equation networks; default 1)")
     p.add_argument("--activation", help="override every hidden activation, e.g. relu (equation networks)")
     p.add_argument("-o", "--output", help="write to this file instead of stdout")
     p.set_defaults(func=run)
@@ -19,7 +21,14 @@ def run(args) -> int:
     spec, explain = spec_with(args.spec, "explain", "explain")
     if spec is None:
         return explain
-    text = explain(spec, format=args.format, steps=args.steps, activation=args.activation)
+    # only the options given, and only those the kind's explain names (a cnn has no --activation)
+    options = {k: v for k, v in (("steps", args.steps), ("activation", args.activation)) if v is not None}
+    named = inspect.signature(explain).parameters
+    for option in options:
+        if option not in named:
+            print(f"archspec explain: --{option} does not apply to kind '{spec.kind}'", file=sys.stderr)
+            return 2
+    text = explain(spec, format=args.format, **options)
     if args.output:
         with open(args.output, "w") as fh:
             fh.write(text + "\n")
