@@ -118,6 +118,14 @@ def test_names_become_module_names_and_odd_names_still_generate():
     assert list(namespace[class_name(spec)]().state_dict()) == list(model.state_dict())
 
 
+def test_quotes_and_backslashes_in_the_description_keep_the_source_valid():
+    text = 'says """hi""" in C:\\Users\\N{x} and ends in \\'
+    spec = spec_from([{"type": "flatten"}, {"type": "linear", "out_features": 2}], description=text, name="q")
+    namespace = {}
+    exec(generate(spec), namespace)  # our own generated code
+    assert text in namespace["__doc__"]
+
+
 def test_a_name_torch_refuses_is_a_located_error(tmp_path):
     path = tmp_path / "dotted.yaml"
     path.write_text("kind: cnn\ninput: [8, 8, 1]\nlayers:\n  - {type: flatten}\n"
