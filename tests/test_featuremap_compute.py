@@ -106,7 +106,8 @@ def check_expressions(spec):
             rhs, shown = rest.rsplit(" = ", 1)
             assert evaluate(rhs) == cell.value, cell_json["expression"]
             assert evaluate(shown) == cell.value and shown == fmt(cell.value) == cell_json["exact"]
-            assert name.endswith(f"{cell.row + 1}{cell.col + 1}")
+            r, c = cell.row + 1, cell.col + 1
+            assert name.endswith(f"{r}{c}" if r < 10 and c < 10 else f"{r},{c}")  # Y1,10 is not Y11,0
             assert cell_json["value"] == pytest.approx(float(cell.value), rel=1e-12)
 
 
