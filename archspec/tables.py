@@ -20,6 +20,15 @@ def table(headers: list[str], rows: list[list], fmt: str = "text", right: set[in
     return "\n".join([line(cells[0]), sep] + [line(r) for r in cells[1:]])
 
 
+LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def latex_escape(text: str) -> str:
+    """Text for LaTeX's text mode: its special characters escaped."""
+    return "".join(LATEX_SPECIAL.get(ch, ch) for ch in text)
+
+
 def dims(shape) -> str:
     return " x ".join(map(str, shape))
 

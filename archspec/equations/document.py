@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..tables import table
+from ..tables import LATEX_SPECIAL, table
 from .expr import Expr, Num
 from .printer import LATEX, UNICODE, write
 
@@ -94,15 +94,13 @@ def markdown(blocks: list, plain: bool = False) -> str:
     return "\n".join(out).strip()
 
 
-_TEX_ESCAPE = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-               "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}"}
 _TEX_TEXT = {"σ": r"$\sigma$", "η": r"$\eta$", "δ": r"$\delta$", "←": r"$\leftarrow$", "→": r"$\to$",
              "·": r"$\cdot$", "−": "-", "Σ": r"$\Sigma$", "½": r"$\tfrac12$", "∂": r"$\partial$", "²": r"$^2$",
              "≤": r"$\le$", "≥": r"$\ge$", "×": r"$\times$"}
 
 
 def tex_text(s: str) -> str:
-    return "".join(_TEX_ESCAPE.get(ch) or _TEX_TEXT.get(ch) or ch for ch in s)
+    return "".join(LATEX_SPECIAL.get(ch) or _TEX_TEXT.get(ch) or ch for ch in s)
 
 
 def latex(blocks: list, title: str) -> str:

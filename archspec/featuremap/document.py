@@ -8,14 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..tables import table
-
-_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
-
-
-def latex_escape(text: str) -> str:
-    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
+from ..tables import latex_escape, table
 
 
 def _grid_table(name: str, rows: list[list[str]], fmt: str) -> str:
