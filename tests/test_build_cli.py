@@ -50,3 +50,26 @@ def test_compile_invalid_spec_is_located(cli, tmp_path):
     bad.write_text("kind: cnn\ninput: [8, 8, 1]\nlayers:\n  - {type: linear, out_features: 2}\n")
     r = cli("compile", bad)
     assert r.code == 1 and "bad.yaml:4:" in r.err and "linear-needs-flat" in r.err
+
+
+def test_compile_exports_trained_equation_weights(cli, tmp_path):
+    from safetensors.torch import save_file
+
+    spec = ROOT / "specs" / "examples" / "xor-equations.yaml"
+    torch.manual_seed(0)
+    trained = {k: v + 1 for k, v in build(spec).state_dict().items()}
+    save_file(trained, tmp_path / "model.safetensors")
+    out = tmp_path / "xor.onnx"
+    r = cli("compile", spec, "--quiet", "--weights", tmp_path / "model.safetensors", "--onnx", out)
+    assert r.code == 0, r.err
+    import onnx
+    from onnx.reference import ReferenceEvaluator
+
+    model, initial = build(spec), build(spec)
+    model.load_state_dict(trained)
+    x = torch.tensor([[0.0, 1.0], [1.0, 1.0], [0.3, -2.0]])
+    (got,) = ReferenceEvaluator(onnx.load(out)).run(None, {"image": x.numpy()})
+    dtype = next(model.parameters()).dtype
+    with torch.no_grad():
+        np.testing.assert_allclose(got, model.eval()(x.to(dtype)).numpy(), rtol=1e-4, atol=1e-5)
+        assert not np.allclose(got, initial.eval()(x.to(dtype)).numpy())  # the trained weights were exported

@@ -66,19 +66,18 @@ def run(args) -> int:
     if args.code and spec.kind != "cnn":
         print(f"archspec compile: --code writes source for kind cnn; '{spec.kind}' has no generator", file=sys.stderr)
         return 2
+    import torch
+
+    torch.manual_seed(0)  # the same initial weights on every run
+    model = build(spec)
     if args.weights:
-        from ..training.inference import InferenceError, load_model
+        from ..training.inference import InferenceError, load_weights
 
         try:
-            model = load_model(args.spec, args.weights).model
+            load_weights(model, args.weights, spec)
         except InferenceError as exc:
             print(f"archspec compile: {exc}", file=sys.stderr)
             return 1
-    else:
-        import torch
-
-        torch.manual_seed(0)  # the same initial weights on every run
-        model = build(spec)
     if not args.quiet:
         print(model)
         print()

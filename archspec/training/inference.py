@@ -29,6 +29,25 @@ class Loaded:
     batches: Batches
 
 
+def load_weights(model, weights, spec) -> dict:
+    """Trained weights (safetensors only) into ``model``, the spec's network; returns the file's metadata.
+    Refuses weights of another shape, naming every tensor that does not fit."""
+    try:
+        tensors, meta = load_tensors(weights)
+    except WeightsError as exc:
+        raise InferenceError(str(exc)) from None
+    own = model.state_dict()
+    problems = [f"missing {k}" for k in own if k not in tensors]
+    problems += [f"unexpected {k}" for k in tensors if k not in own]
+    problems += [f"{k}: file {tuple(tensors[k].shape)}, spec {tuple(v.shape)}" for k, v in own.items()
+                 if k in tensors and tensors[k].shape != v.shape]
+    if problems:
+        raise InferenceError(f"the weights in {weights} do not fit {spec.title} ({spec.file}):\n  "
+                             + "\n  ".join(problems[:10]))
+    model.load_state_dict(tensors)
+    return meta
+
+
 def load_model(spec, weights, data_dir=None, sets=()) -> Loaded:
     """The spec's network with trained weights (safetensors only); refuses weights of another shape."""
     from ..torchbuild import build
@@ -38,23 +57,11 @@ def load_model(spec, weights, data_dir=None, sets=()) -> Loaded:
         raise InferenceError(f"evaluate and predict work on image classifiers (kind: cnn); {r.spec.title} is an "
                              "equation network: its run folder's metrics.json holds the test loss, the learned "
                              "weights and the predictions of the report rows")
-    try:
-        tensors, meta = load_tensors(weights)
-    except WeightsError as exc:
-        raise InferenceError(str(exc)) from None
+    model = build(r.spec)
+    meta = load_weights(model, weights, r.spec)
     if "classes" not in meta:
         raise InferenceError(f"{weights} has no archspec metadata (classes, normalisation): use the "
                              "model.safetensors of an archspec run folder")
-    model = build(r.spec)
-    own = model.state_dict()
-    problems = [f"missing {k}" for k in own if k not in tensors]
-    problems += [f"unexpected {k}" for k in tensors if k not in own]
-    problems += [f"{k}: file {tuple(tensors[k].shape)}, spec {tuple(v.shape)}" for k, v in own.items()
-                 if k in tensors and tensors[k].shape != v.shape]
-    if problems:
-        raise InferenceError(f"the weights in {weights} do not fit {r.spec.title} ({r.doc.file}):\n  "
-                             + "\n  ".join(problems[:10]))
-    model.load_state_dict(tensors)
     model.eval()
     batches = Batches(meta["mean"], meta["std"], torch.device("cpu"), len(r.spec.input_shape) == 1, False)
     return Loaded(r, model, meta, batches)
