@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from . import load_or_report
 
@@ -57,6 +58,18 @@ def export_onnx(model, spec, path: str) -> None:
     onnx.checker.check_model(onnx.load(path))
 
 
+def _write(path: str, write) -> bool:
+    """``write(path)`` into a new or existing folder; False (and one line on stderr) when the OS refuses."""
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        write(path)
+    except OSError as exc:
+        print(f"archspec compile: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    print(f"wrote {path}", file=sys.stderr)
+    return True
+
+
 def run(args) -> int:
     from ..torchbuild import build
 
@@ -89,11 +102,8 @@ def run(args) -> int:
         text = generate(spec)
         if args.code == "-":
             print(text, end="")
-        else:
-            with open(args.code, "w") as fh:
-                fh.write(text)
-            print(f"wrote {args.code}", file=sys.stderr)
-    if args.onnx:
-        export_onnx(model, spec, args.onnx)
-        print(f"wrote {args.onnx}", file=sys.stderr)
+        elif not _write(args.code, lambda path: Path(path).write_text(text)):
+            return 1
+    if args.onnx and not _write(args.onnx, lambda path: export_onnx(model, spec, path)):
+        return 1
     return 0
