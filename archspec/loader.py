@@ -53,6 +53,7 @@ class SourceMap:
 
     values: dict = field(default_factory=dict)  # path -> (line, col, quoted)
     keys: dict = field(default_factory=dict)  # path of value -> (line, col) of its key
+    spans: dict = field(default_factory=dict)  # path of a multi-line string -> (line, col) of each character
 
     def position(self, path: Path, offset: int | None = None, prefer_key: bool = False) -> tuple[int, int]:
         path = tuple(path)
@@ -61,6 +62,9 @@ class SourceMap:
         while path not in self.values and path:
             path = path[:-1]
         line, col, quoted = self.values.get(path, (1, 1, False))
+        span = self.spans.get(path)
+        if offset is not None and span:
+            return span[min(offset, len(span) - 1)]
         if offset is not None:
             col += offset + (1 if quoted else 0)
         return line, col
@@ -156,9 +160,33 @@ def _scalar(node: yaml.ScalarNode):
     return text
 
 
+def _char_positions(value: str, node: yaml.ScalarNode, lines: list[str]) -> list[tuple[int, int]]:
+    """(line, col) of every character of a multi-line string, by matching its non-blank characters
+    in order with those of the source: folding, indentation and line ends change only blanks.
+    One more entry, after the last character, places 'ends early' errors."""
+    first, last = node.start_mark, node.end_mark
+    source = []  # (line, col) of each non-blank source character of the value
+    for i in range(first.line, min(last.line, len(lines) - 1) + 1):
+        start = first.column + (1 if node.style in ("'", '"') else 0) if i == first.line else 0
+        if i == first.line and node.style in ("|", ">"):
+            continue  # the header line: indicator and maybe a comment
+        end = last.column if i == last.line else len(lines[i])
+        source += [(i + 1, j + 1) for j in range(start, min(end, len(lines[i]))) if not lines[i][j].isspace()]
+    out, k = [], 0
+    for ch in value:
+        if ch.isspace() or k >= len(source):
+            out.append((out[-1][0], out[-1][1] + 1) if out else (first.line + 1, first.column + 1))
+        else:
+            out.append(source[k])
+            k += 1
+    out.append((out[-1][0], out[-1][1] + 1) if out else (first.line + 1, first.column + 1))
+    return out
+
+
 class _Builder:
-    def __init__(self, source: SourceMap):
+    def __init__(self, source: SourceMap, lines: list[str]):
         self.source = source
+        self.lines = lines
         self.problems: list[Diagnostic] = []
 
     def build(self, node, path: Path):
@@ -171,7 +199,10 @@ class _Builder:
                                             hint="remove the tag; specs hold plain values only"))
             return None
         if isinstance(node, yaml.ScalarNode):
-            return _scalar(node)
+            value = _scalar(node)
+            if isinstance(value, str) and (node.style in ("|", ">") or node.end_mark.line > mark.line):
+                self.source.spans[path] = _char_positions(value, node, self.lines)
+            return value
         if isinstance(node, yaml.SequenceNode):
             return [self.build(child, path + (i,)) for i, child in enumerate(node.value)]
         return self._mapping(node, path)
@@ -230,7 +261,7 @@ def load_text(text: str, file: str = "<spec>") -> Document:
     if node is None:
         raise SpecError([_fail("empty", "file is empty", hint="start with 'kind: cnn' (or equations, feature_map)")], file)
     source = SourceMap()
-    builder = _Builder(source)
+    builder = _Builder(source, text.splitlines())
     data = builder.build(node, ())
     if builder.problems:
         raise SpecError(builder.problems, file)

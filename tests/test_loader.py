@@ -140,3 +140,17 @@ def test_missing_type_names_the_key_that_holds_a_type():
             "operations:\n  - {operation: maxpool2d, kernel_size: 2}\n")
     d = check_text(text).diagnostics[0]
     assert (d.code, d.line) == ("missing-type", 4) and d.hint == "write 'type: maxpool2d' instead of 'operation: maxpool2d'"
+
+
+@pytest.mark.parametrize("text", [
+    "kind: equations\nequations: |\n  y = sigmoid(w2*x1\n    + qq)\n",
+    "kind: equations\nequations:\n  - >-\n    y = relu(w1*x1\n    + qq)\n",
+    "kind: equations\nequations:\n  - y = relu(w1*x1\n      + qq)\n",
+    "kind: equations\r\nequations:\r\n  - \"y = relu(w1*x1\r\n    + qq)\"\r\n",
+    "kind: equations\nequations:\n  - |-  # a comment with qq\n      y = relu(w1*x1 +\n        qq)\n",
+])
+def test_offsets_inside_multiline_scalars_point_at_the_character(text):
+    d = next(d for d in check_text(text).diagnostics if d.code == "undefined-name")
+    lines = text.splitlines()
+    want = max((i + 1, line.index("qq") + 1) for i, line in enumerate(lines) if "qq" in line and "#" not in line)
+    assert (d.line, d.column) == want
