@@ -130,3 +130,9 @@ def test_validate_imports_no_heavy_modules(tmp_path):
             "print([m for m in sys.modules if m.split('.')[0] in ('torch', 'sympy', 'graphviz', 'numpy')])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_several_equations_in_one_string_get_a_list_hint():
+    with pytest.raises(ParseError) as info:
+        parse_equation("z = w1*x1\ny = sigmoid(w2*z)")
+    assert info.value.offset == 10 and "list" in info.value.hint

@@ -142,6 +142,10 @@ class _Parser:
         self.take()  # '='
         expr = self.sum()
         if self.tok.kind != "end":
+            if "\n" in self.text[:self.tok.offset] and self.toks[self.i + 1].text == "=":
+                raise ParseError("equation-syntax", f"expected the end of the equation, found {self.tok.text!r}",
+                                 self.tok.offset, "a string holds one equation; write several as a list: "
+                                 "equations: ['z = ...', 'y = ...']")
             raise self.unexpected("an operator or the end of the equation")
         return Equation(name.text, expr, self.text, name.offset)
 
