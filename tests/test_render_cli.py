@@ -55,6 +55,10 @@ def test_several_specs_into_a_folder(cli, tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [p.stem + ".dot" for p in specs]
     r = cli("render", *specs, "-o", "-")
     assert r.code == 2 and "one spec" in r.err
+    r = cli("render", *specs, "-o", tmp_path / "both.svg")  # a file name, not a folder
+    assert r.code == 2 and "-o DIR" in r.err and not (tmp_path / "both.svg").exists()
+    (tmp_path / "v1.svg").mkdir()  # an existing folder is a folder, whatever its name
+    assert cli("render", *specs, "-o", tmp_path / "v1.svg", "--format", "dot").code == 0
 
 
 def test_a_folder_of_specs(cli, tmp_path):

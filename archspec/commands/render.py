@@ -50,6 +50,8 @@ def _targets(args, files) -> list[tuple[Path, str, str]] | str:
         if several:
             return "-o - writes one diagram to stdout; give one spec, or -o DIR for several"
         return [(files[0], "-", args.format or "dot")]
+    if several and out is not None and not Path(out).is_dir() and format_for(out) is not None:
+        return f"-o {out} names one file, but there are {len(files)} specs: give -o DIR for one diagram per spec"
     folder = out is None or several or Path(out).is_dir() or out.endswith(("/", "\\")) or not Path(out).suffix
     if not folder:
         fmt = format_for(out, args.format)
