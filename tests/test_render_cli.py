@@ -85,7 +85,9 @@ def test_broken_spec_that_cannot_be_drawn(cli, tmp_path):
 
 def test_options_that_do_not_apply_warn(cli):
     r = cli("render", Q6, "-o", "-", "--values", "--cell", "1,1")
-    assert r.code == 0 and "--values, --cell" in r.err and "kind 'cnn'" in r.err
+    assert r.code == 0 and "--values, --cell do not apply to kind 'cnn'" in r.err
+    r = cli("render", Q6, "-o", "-", "--grads")  # --grads implies --values, but only --grads was given
+    assert r.code == 0 and "--grads does not apply to kind 'cnn'" in r.err and "--values" not in r.err
     r = cli("render", Q6, "-o", "-", "--cell", "x")
     assert r.code == 2 and "ROW,COL" in r.err
 

@@ -67,7 +67,8 @@ def _targets(args, files) -> list[tuple[Path, str, str]] | str:
 
 
 def _options(args, kind: str) -> tuple[dict, list[str]]:
-    given = {"values": args.values or args.grads, "grads": args.grads, "group": args.group, "cell": args.cell}
+    """(the render options that apply to ``kind``, the flags given that do not)."""
+    given = {"values": args.values, "grads": args.grads, "group": args.group, "cell": args.cell}
     opts = {"layout": args.layout} if args.layout else {}
     ignored = []
     for name, value in given.items():
@@ -75,6 +76,8 @@ def _options(args, kind: str) -> tuple[dict, list[str]]:
             opts[name] = value
         elif value:
             ignored.append(f"--{name}")
+    if opts.get("grads"):
+        opts["values"] = True  # dl/dw needs the forward values
     return opts, ignored
 
 
@@ -112,7 +115,8 @@ def run(args) -> int:
             print(report.text(), file=sys.stderr)
         opts, ignored = _options(args, spec.kind)
         if ignored:
-            print(f"archspec render: {spec_path}: {', '.join(ignored)} do(es) not apply to kind '{spec.kind}'",
+            verb = "does" if len(ignored) == 1 else "do"
+            print(f"archspec render: {spec_path}: {', '.join(ignored)} {verb} not apply to kind '{spec.kind}'",
                   file=sys.stderr)
         try:
             graph = render(spec, **opts)
