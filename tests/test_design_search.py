@@ -204,3 +204,16 @@ def test_bad_search_block_is_located():
         load_problem(Q6_TEXT + "search: {kernel_sise: [3]}\n")
     d = exc.value.diagnostics[0]
     assert d.code == "unknown-key" and d.line == len(Q6_TEXT.splitlines()) + 1 and "kernel_size" in d.hint
+
+
+def test_notes_and_summary_leave_out_what_the_rules_or_search_fix():
+    text = ("kind: rules\ninput: [8, 8, 1]\nconstraints:\n  conv2d: {count: 1, padding: {max: 2}, stride: {max: 2}}\n"
+            "  maxpool2d: {count: 0}\n  linear: {count: 1, out_features: 2}\n  before_flatten: [6, 6, 32]\n")
+    space = load_problem(text).space
+    assert count(space).count == 5  # stride 1: k - 2p = 3 (k3 p0, k5 p1, k7 p2); stride 2: k1 p2, k2 p2
+    assert space.notes == ["no rule bounds conv2d kernel_size: searching 1..7"]  # none about the absent pools
+    assert "maxpool2d" not in space.describe()
+    same = text.replace("padding: {max: 2}, ", "").replace("[6, 6, 32]", "[4, 4, 32]")
+    same = load_problem(same + "search: {padding: same-only}\n").space
+    assert not any("padding" in n for n in same.notes)  # same-only sets every padding
+    assert count(same).count == 4  # stride 2 with k1 p0, k3 p1, k5 p2, k7 p3: floor(7 / 2) + 1 = 4

@@ -196,8 +196,8 @@ class Space:
         counts = sorted(self.plans) or [0]
         n = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]} to {counts[-1]}"
         parts = [f"{n} conv2d ({_values(self.convs, 'kernel_size')}; {_values(self.convs, 'stride')}; "
-                 f"{_values(self.convs, 'padding')})"]
-        for k in self.pools:
+                 f"{_values(self.convs, 'padding')})" if any(counts) else "no conv2d"]
+        for k in (k for k in self.pools if k.hi):
             many = (f"{k.lo}" if k.lo == k.hi else f"at most {k.hi}" if k.counts == tuple(range(k.hi + 1))
                     else f"{', '.join(map(str, k.counts[:-1]))} or {k.hi}")
             parts.append(f"{many} {k.type} ({_values(k.steps, 'kernel_size')}; {_values(k.steps, 'stride')})")
@@ -244,7 +244,8 @@ def _steps(type_name: str, rules: dict, search: SearchConfig | None, fixed: dict
     same_only = wishes.get("padding") == "same-only"
     if same_only:
         wishes["padding"] = None
-    values = {p: _universe(type_name, p, rules.get(p), wishes.get(p), notes) for p in SEARCHED}
+    values = {p: [0] if p == "padding" and same_only else _universe(type_name, p, rules.get(p), wishes.get(p), notes)
+              for p in SEARCHED}
     out = []
     for k, p, s in itertools.product(values["kernel_size"], values["padding"], values["stride"]):
         if same_only:
@@ -294,6 +295,11 @@ def _counts(type_name: str, rule, notes: list, family: str) -> tuple:
     return tuple(n for n in range(0, top + 1) if not count_breaks(rule, n))
 
 
+def _used(counts: tuple, notes: list) -> list:
+    """Where notes about a layer type's searched values go: nowhere when the rules allow none of them."""
+    return notes if any(counts) else []
+
+
 def _plan(n: int, search: SearchConfig, final: int | None) -> list[int] | None:
     if n == 0:
         return []
@@ -316,20 +322,20 @@ def build_space(input_shape, rules, search: SearchConfig | None = None, where=("
         return Space(tuple(input_shape), [], [], {}, None, [], None, problems=[problem], where=where)
     blocks = {t: (getattr(rules, t) or {}) for t in BY_TYPE}
     conv_rules = blocks["conv2d"]
-    convs = _steps("conv2d", conv_rules, search, _fixed("conv2d", conv_rules), notes)
+    counts = _counts("conv2d", conv_rules.get("count"), notes, "conv2d")
+    convs = _steps("conv2d", conv_rules, search, _fixed("conv2d", conv_rules), _used(counts, notes))
     pools = []
     for t in POOL_TYPES:
         if getattr(rules, t) is None:
             continue  # no rules for this pool kind: it is not part of the exercise
-        counts = _counts(t, blocks[t].get("count"), notes, "pool")
-        pools.append(PoolKind(t, counts, _steps(t, blocks[t], None, _fixed(t, blocks[t]), notes)))
+        many = _counts(t, blocks[t].get("count"), notes, "pool")
+        pools.append(PoolKind(t, many, _steps(t, blocks[t], None, _fixed(t, blocks[t]), _used(many, notes))))
     flat = rules.before_flatten
     target = tuple(flat) if flat is not None and len(flat) == 3 else None
     head, problems = head_layers(rules, search, where)
     if target is None and rules.output is not None and len(rules.output) == 3:
         target = tuple(rules.output)
     activation = None if search.activation == "none" else BY_TYPE[search.activation](type=search.activation)
-    counts = _counts("conv2d", conv_rules.get("count"), notes, "conv2d")
     space = Space(tuple(input_shape), convs, pools, {}, activation, head, target,
                   rules.max_params, notes, problems, where)
     for n in counts:
