@@ -56,6 +56,9 @@ class Layer(Strict):
     prefix: ClassVar[str] = "layer"
     spatial: ClassVar[bool] = False  # needs an H x W x C input
 
+    def check_settings(self) -> None:
+        """Raise ShapeError for a problem no input shape can fix (PyTorch would refuse the module)."""
+
     def output_shape(self, shape: Shape) -> tuple[Shape, list[str]]:
         return shape, []
 
@@ -101,14 +104,19 @@ class Conv2d(Layer):
         ph, pw = pair(self.padding)
         return (ph, ph), (pw, pw)
 
-    def output_shape(self, shape):
-        h, w, c = shape
-        if c % self.groups or self.out_channels % self.groups:
-            raise ShapeError("bad-groups", f"groups={self.groups} must divide in_channels={c} and "
-                             f"out_channels={self.out_channels}", "groups")
+    def check_settings(self):
+        if self.out_channels % self.groups:
+            raise ShapeError("bad-groups", f"groups={self.groups} must divide out_channels={self.out_channels}",
+                             "groups")
         if self.padding == "same" and pair(self.stride) != (1, 1):
             raise ShapeError("same-padding-stride", "padding='same' needs stride 1 (PyTorch refuses strided 'same')",
                              "padding", hint="give the padding as a number")
+
+    def output_shape(self, shape):
+        h, w, c = shape
+        self.check_settings()
+        if c % self.groups:
+            raise ShapeError("bad-groups", f"groups={self.groups} must divide in_channels={c}", "groups")
         (k_h, k_w), (s_h, s_w), (d_h, d_w) = pair(self.kernel_size), pair(self.stride), pair(self.dilation)
         (pt, pb), (pl, pr) = self.pads()
         for size, k, d, lo, hi, axis in ((h, k_h, d_h, pt, pb, "H"), (w, k_w, d_w, pl, pr, "W")):
@@ -149,12 +157,16 @@ class _Pool(Layer):
     def dilations(self):
         return pair(getattr(self, "dilation", 1))
 
-    def output_shape(self, shape):
-        h, w, c = shape
+    def check_settings(self):
         (k_h, k_w), (p_h, p_w) = pair(self.kernel_size), pair(self.padding)
         if p_h > k_h // 2 or p_w > k_w // 2:
             raise ShapeError("pool-padding", f"padding {self.padding} is more than half the kernel {self.kernel_size} "
                              "(PyTorch requires padding <= kernel_size // 2)", "padding")
+
+    def output_shape(self, shape):
+        h, w, c = shape
+        self.check_settings()
+        (k_h, k_w), (p_h, p_w) = pair(self.kernel_size), pair(self.padding)
         (s_h, s_w), (d_h, d_w) = self.strides(), self.dilations()
         oh, fh = window(h, k_h, s_h, p_h, p_h, d_h, self.ceil_mode, "H")
         ow, fw = window(w, k_w, s_w, p_w, p_w, d_w, self.ceil_mode, "W")

@@ -83,23 +83,30 @@ def _dims(shape: Shape) -> str:
     return " x ".join(map(str, shape))
 
 
+def _diagnostic(exc: ShapeError, layer: Layer, name: str, where: tuple, shape: Shape | None) -> Diagnostic:
+    on = f" on input {_dims(shape)}" if shape is not None else ""
+    field = (exc.field,) if exc.field and exc.field in layer.model_fields_set else ()
+    return Diagnostic(exc.code, f"{name} ({layer.type}){on}: {exc.message}", where + field, hint=exc.hint)
+
+
 def infer(input_shape: Shape, layers: list[Layer], path=("layers",)) -> ShapeReport:
-    """Walk the layers; stops at the first layer that cannot take its input."""
+    """Walk the layers; shapes stop at the first layer that cannot take its input, while
+    the later layers' own settings are still checked (every problem of a file at once)."""
     report = ShapeReport(tuple(input_shape))
     shape = tuple(input_shape)
     for i, (layer, name) in enumerate(zip(layers, layer_names(layers))):
-        where = path + (i,)
         try:
+            if not report.complete:
+                layer.check_settings()
+                continue
             if layer.spatial and len(shape) != 3:
                 raise ShapeError("needs-feature-map", f"{layer.type} needs an H x W x C input but receives "
                                  f"{_dims(shape)}", hint="spatial layers go before flatten")
             out, formulas = layer.output_shape(shape)
         except ShapeError as exc:
-            report.diagnostics.append(Diagnostic(
-                exc.code, f"{name} ({layer.type}) on input {_dims(shape)}: {exc.message}",
-                where + ((exc.field,) if exc.field and exc.field in layer.model_fields_set else ()), hint=exc.hint))
+            report.diagnostics.append(_diagnostic(exc, layer, name, path + (i,), shape if report.complete else None))
             report.complete = False
-            break
+            continue
         report.layers.append(LayerInfo(i + 1, name, layer.type, layer.settings(), shape, out, tuple(formulas),
                                        layer.params(shape), layer.macs(shape, out)))
         shape = out
