@@ -165,6 +165,11 @@ def test_bad_set_syntax_and_unknown_key(cli, tiny):
     assert r.code == 1 and "expected KEY=VALUE" in r.err
     r = cli("train", tiny, "--set", "optimizer.lrr=1")
     assert r.code == 1 and "did you mean 'lr'" in r.err
+    r = cli("train", tiny, "--set", "lrr=1")  # a short form misspelt: named as the flag, not as line 1 of the file
+    assert r.code == 1 and r.err.startswith("archspec train: --set lrr=1: error[unknown-key]"), r.err
+    assert "did you mean 'lr'" in r.err
+    r = cli("train", tiny, "--set", "descripton=x")
+    assert r.code == 1 and "--set descripton=x" in r.err and "did you mean 'description'" in r.err
 
 
 def test_digits_reaches_95_percent_then_evaluate_predict_and_export(cli, tmp_path):

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..diagnostics import Diagnostic, SpecError
+from ..diagnostics import Diagnostic, SpecError, did_you_mean
 from ..loader import Document, load_file, load_text
 from .config import Optimizer, TrainConfig
 
@@ -52,7 +52,8 @@ class Resolved:
         """The flag that set ``path``, a value inside it, or (for checks of a whole block) a value below it."""
         path = tuple(path)
         return next((f for p, f in self.overrides.items()
-                     if path and (path[:len(p)] == p or p[:len(path)] == path) and len(path) > 1), None)
+                     if path and (path == p or (len(path) > 1 and (path[:len(p)] == p or p[:len(path)] == path)))),
+                    None)
 
     def resolved(self) -> dict:
         """The spec with every default filled in and the dataset path made absolute (saved with the run)."""
@@ -69,6 +70,13 @@ class Resolved:
 
 def _flag_text(flag: str, code: str, message: str, hint: str | None) -> str:
     return f"{flag}: error[{code}]: {message}" + (f"\n    hint: {hint}" if hint else "")
+
+
+def _hint(d: Diagnostic) -> str | None:
+    """An unknown top-level key from --set is most likely a misspelt short form (lrr for lr): say which."""
+    if d.code == "unknown-key" and len(d.path) == 1 and not (d.hint or "").startswith("did you mean"):
+        return did_you_mean(d.path[0], [*TrainConfig.model_fields, *Optimizer.model_fields]) or d.hint
+    return d.hint
 
 
 def _key_path(key: str, data: dict) -> tuple:
@@ -156,7 +164,7 @@ def resolve(path, data_dir=None, epochs=None, sets=(), runtime=None) -> Resolved
     if errors:
         r = Resolved(spec, doc, flags)
         if any(r._flag(d.path) for d in errors):  # name the flag instead of the file's line
-            raise OverrideError("\n".join(_flag_text(r._flag(d.path), d.code, d.message, d.hint) if r._flag(d.path)
+            raise OverrideError("\n".join(_flag_text(r._flag(d.path), d.code, d.message, _hint(d)) if r._flag(d.path)
                                           else d.format(doc.file) for d in errors))
         raise SpecError(errors, doc.file)
     if spec.kind not in TRAINABLE or (spec.kind == "equations" and spec.train is None):
