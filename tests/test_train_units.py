@@ -122,3 +122,10 @@ def test_train_block_checks_point_at_the_value(train, column, message):
                         f"  - {{type: linear, out_features: 10}}\ntrain:\n{train}\n")
     (d,) = report.diagnostics
     assert (d.line, d.column, d.code) == (7, column, "bad-value") and message in d.message
+
+
+@pytest.mark.parametrize("value", ["oops", "kill:1", "kill:x:1:1", "explode:0:1:1", ""])
+def test_the_test_fault_hook_ignores_values_it_does_not_understand(value):
+    from archspec.training.distributed import World, fault
+
+    fault(World(), 1, 1, env={"ARCHSPEC_TEST_FAULT": value})  # no exception, no kill, no hang

@@ -237,14 +237,18 @@ def sync_buffers(world: World, model) -> None:
 
 
 # --- a test hook: make one rank die or hang at a given step --------------------------------------------
+FAULT = re.compile(r"(kill|hang):(\d+):(\d+):(\d+)")
+
+
 def fault(world: World, epoch: int, step: int, env=None) -> None:
-    """ARCHSPEC_TEST_FAULT="kill:1:2:3" SIGKILLs rank 1 at epoch 2, step 3 ("hang:..." sleeps instead);
-    first attempt only, so that the restarted group can finish."""
-    spec = (os.environ if env is None else env).get("ARCHSPEC_TEST_FAULT")
-    if not spec or world.restarts:
+    """For archspec's own fault-tolerance tests only: ARCHSPEC_TEST_FAULT="kill:1:2:3" SIGKILLs rank 1 at
+    epoch 2, step 3 ("hang:..." sleeps instead); first attempt only, so that the restarted group can finish.
+    Any other value is ignored."""
+    match = FAULT.fullmatch((os.environ if env is None else env).get("ARCHSPEC_TEST_FAULT", ""))
+    if not match or world.restarts:
         return
-    action, rank, at_epoch, at_step = spec.split(":")
-    if (world.rank, epoch, step) == (int(rank), int(at_epoch), int(at_step)):
+    action, rank, at_epoch, at_step = match.group(1), *map(int, match.groups()[1:])
+    if (world.rank, epoch, step) == (rank, at_epoch, at_step):
         if action == "kill":
             os.kill(os.getpid(), signal.SIGKILL)
         while action == "hang":
