@@ -18,6 +18,9 @@ def register(sub):
 def run(args) -> int:
     from ..cli import need
 
+    if args.top < 1:
+        print(f"archspec predict: --top must be a positive integer. Received: {args.top}", file=sys.stderr)
+        return 2
     need("torch")
     from ..training.inference import InferenceError, predict
 
