@@ -24,4 +24,6 @@ __all__ = ["Diagnostic", "Report", "SpecError", "build", "check_file", "check_te
 def shapes(spec):
     """Shape report (per-layer shapes, params, MACs) of a cnn spec or spec path."""
     spec = load(spec) if isinstance(spec, str) else spec
+    if not hasattr(spec, "shapes"):
+        raise TypeError(f"shapes() needs a kind: cnn spec, not kind: {spec.kind}")
     return spec.shapes()

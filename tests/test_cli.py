@@ -83,6 +83,8 @@ def test_python_api():
     spec = archspec.load(str(Q6))
     assert archspec.shapes(spec).output == (5,)
     assert archspec.check_file(Q6).valid
+    with pytest.raises(TypeError, match="kind: cnn"):
+        archspec.shapes(str(ROOT / "specs/seed/q4a-conv.yaml"))
 
 
 @pytest.mark.parametrize("spec, option", [("specs/seed/q5-architecture.yaml", ["--activation", "relu"]),
