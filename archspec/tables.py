@@ -1,7 +1,7 @@
 """Presenting tables as plain text or Markdown (computing lives elsewhere)."""
 from __future__ import annotations
 
-from .cnn.shapes import ShapeReport
+from .cnn.shapes import ShapeReport, dims  # dims: re-exported for presenters
 
 
 def table(headers: list[str], rows: list[list], fmt: str = "text", right: set[int] = frozenset()) -> str:
@@ -27,10 +27,6 @@ LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", 
 def latex_escape(text: str) -> str:
     """Text for LaTeX's text mode: its special characters escaped."""
     return "".join(LATEX_SPECIAL.get(ch, ch) for ch in text)
-
-
-def dims(shape) -> str:
-    return " x ".join(map(str, shape))
 
 
 def formula_text(formulas) -> str:

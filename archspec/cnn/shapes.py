@@ -79,12 +79,13 @@ def layer_names(layers: list[Layer]) -> list[str]:
     return out
 
 
-def _dims(shape: Shape) -> str:
+def dims(shape: Shape) -> str:
+    """(7, 7, 256) -> '7 x 7 x 256'."""
     return " x ".join(map(str, shape))
 
 
 def _diagnostic(exc: ShapeError, layer: Layer, name: str, where: tuple, shape: Shape | None) -> Diagnostic:
-    on = f" on input {_dims(shape)}" if shape is not None else ""
+    on = f" on input {dims(shape)}" if shape is not None else ""
     field = (exc.field,) if exc.field and exc.field in layer.model_fields_set else ()
     return Diagnostic(exc.code, f"{name} ({layer.type}){on}: {exc.message}", where + field, hint=exc.hint)
 
@@ -101,7 +102,7 @@ def infer(input_shape: Shape, layers: list[Layer], path=("layers",)) -> ShapeRep
                 continue
             if layer.spatial and len(shape) != 3:
                 raise ShapeError("needs-feature-map", f"{layer.type} needs an H x W x C input but receives "
-                                 f"{_dims(shape)}", hint="spatial layers go before flatten")
+                                 f"{dims(shape)}", hint="spatial layers go before flatten")
             out, formulas = layer.output_shape(shape)
         except ShapeError as exc:
             report.diagnostics.append(_diagnostic(exc, layer, name, path + (i,), shape if report.complete else None))
