@@ -40,6 +40,36 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def hand_model(classes: int):
+    """The seed network written by hand, as a student would."""
+    from torch import nn
+
+    return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(32 * 16 * 16, classes))
+
+
+def hand_epoch(model, opt, loss_fn, x, y) -> float:
+    """One epoch of the hand-written loop; returns images per second."""
+    import torch
+
+    model.train()
+    order = torch.randperm(len(x))
+    total = correct = 0.0  # the running loss and accuracy a student prints
+    start = time.perf_counter()
+    for i in range(0, len(x), BATCH):
+        idx = order[i:i + BATCH]
+        xb, yb = x[idx], y[idx]
+        out = model(xb)
+        loss = loss_fn(out, yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        total += loss.item() * len(idx)
+        correct += (out.argmax(1) == yb).sum().item()
+    return len(x) / (time.perf_counter() - start)
+
+
 def run_archspec(data: str, epochs: int, threads: int, channels_last: bool) -> dict:
     from archspec.training.loop import Console
     from archspec.training.session import train
@@ -73,28 +103,10 @@ def run_handwritten(data: str, epochs: int, threads: int) -> dict:
     x = (x - x.mean()) / x.std()
     keep = torch.randperm(len(x))[: int(len(x) * TRAIN_FRACTION)]  # same number of training images as archspec
     x, y = x[keep].contiguous(), y[keep]
-    model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Flatten(), nn.Linear(32 * 16 * 16, len(classes)))
+    model = hand_model(len(classes))
     opt = torch.optim.Adam(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
     loss_fn = nn.CrossEntropyLoss()
-    ips = []
-    for _ in range(epochs):
-        model.train()
-        order = torch.randperm(len(x))
-        total = correct = 0.0
-        start = time.perf_counter()
-        for i in range(0, len(x), BATCH):
-            idx = order[i:i + BATCH]
-            xb, yb = x[idx], y[idx]
-            out = model(xb)
-            loss = loss_fn(out, yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-            correct += (out.argmax(1) == yb).sum().item()
-        ips.append(len(x) / (time.perf_counter() - start))
+    ips = [hand_epoch(model, opt, loss_fn, x, y) for _ in range(epochs)]
     return {"images_per_second": ips, "train_images": len(x), "peak_rss_mb": peak_rss_mb()}
 
 
@@ -123,33 +135,17 @@ def alternate(data: str, epochs: int, threads: int, channels_last: bool) -> dict
 
     x, y = ((split.x.float() / 255 - mean) / std).contiguous(), split.y  # the hand-written side's float tensor
     torch.manual_seed(0)
-    hand = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Flatten(), nn.Linear(32 * 16 * 16, 6))
+    hand = hand_model(6)
     hand_opt = torch.optim.Adam(hand.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
     loss_fn = nn.CrossEntropyLoss()
 
-    def hand_epoch() -> float:
-        hand.train()
-        order = torch.randperm(len(x))
-        total = correct = 0.0  # the running loss and accuracy a student prints
-        start = time.perf_counter()
-        for i in range(0, len(x), BATCH):
-            idx = order[i:i + BATCH]
-            xb, yb = x[idx], y[idx]
-            out = hand(xb)
-            loss = loss_fn(out, yb)
-            hand_opt.zero_grad()
-            loss.backward()
-            hand_opt.step()
-            total += loss.item() * len(idx)
-            correct += (out.argmax(1) == yb).sum().item()
-        return len(x) / (time.perf_counter() - start)
+    def hand_side() -> float:
+        return hand_epoch(hand, hand_opt, loss_fn, x, y)
 
     def archspec_epoch() -> float:
         return len(split) / run_epoch(model, opt, LOSSES["cross_entropy"], split, batches, cfg, gen, 1, quiet)[2]
 
-    sides = {"archspec": archspec_epoch, "handwritten": hand_epoch}
+    sides = {"archspec": archspec_epoch, "handwritten": hand_side}
     out = {k: [] for k in sides}
     for i in range(epochs + WARMUP):  # order A B, B A, A B ...: neither side always runs first
         for name in (list(sides) if i % 2 == 0 else list(sides)[::-1]):
