@@ -202,15 +202,14 @@ def chunk(n: int, world: World) -> slice:
     return slice(min(n, world.rank * per), min(n, (world.rank + 1) * per))
 
 
-def sum_all(world: World, values: list[float]) -> list[float]:
-    """Element-wise sums over the ranks (float64)."""
+def sum_rows(world: World, rows: torch.Tensor) -> list[list[float]]:
+    """A (steps x k) tensor summed element-wise over the ranks, as Python floats (one host sync)."""
     import torch.distributed as dist
 
-    if not world.distributed:
-        return values
-    t = torch.tensor(values, dtype=torch.float64, device=world.device)
-    dist.all_reduce(t)
-    return t.tolist()
+    if world.distributed:
+        rows = rows.to(world.device)
+        dist.all_reduce(rows)
+    return rows.tolist()
 
 
 def gather_rows(world: World, rows: torch.Tensor, n: int) -> torch.Tensor:

@@ -103,11 +103,14 @@ class Console:
         self.tty = hasattr(self.err, "isatty") and self.err.isatty()
         self._last = 0.0
 
+    def due(self) -> bool:
+        """Whether the progress bar wants fresh figures (a terminal, at most 10 times a second)."""
+        return not self.quiet and self.tty and time.monotonic() - self._last >= 0.1
+
     def bar(self, epoch, epochs, step, steps, loss, acc, ips):
-        now = time.monotonic()
-        if self.quiet or not self.tty or (now - self._last < 0.1 and step < steps):
+        if self.quiet or not self.tty or (not self.due() and step < steps):
             return
-        self._last = now
+        self._last = time.monotonic()
         done = int(24 * step / steps)
         self.err.write(f"\repoch {epoch}/{epochs} [{'#' * done}{'.' * (24 - done)}] {step}/{steps} "
                        f"loss {loss:.4f} acc {acc:.1%} {ips:,.0f} img/s ")
@@ -127,13 +130,20 @@ class Console:
             print(text, file=self.out, flush=True)
 
 
+SETTLE_EVERY = 16  # steps between host syncs of the running loss (each sync stalls a GPU's queue)
+
+
 def run_epoch(model, opt, loss_fn, split, batches, cfg, gen, epoch, console, world=WORLD1,
               amp: Precision | None = None) -> tuple[float, float, float]:
     """One pass over the training split in the epoch's seeded order; returns (loss, accuracy, seconds).
 
     With several ranks each global batch is dealt between them and each rank's mean loss is weighted by its
     share (n_rank * W / n_batch), so DDP's average of the gradients is the gradient of the global batch's
-    mean loss even when the last batch does not divide evenly."""
+    mean loss even when the last batch does not divide evenly.
+
+    Per-step losses and hits stay on the device and are read back every ``SETTLE_EVERY`` steps (summed over
+    the ranks: every rank reads the same figures there and takes the same decision), so a GPU is not
+    stalled each step; a non-finite loss still names its exact step."""
     model.train()
     n, bs = len(split), cfg.batch_size
     steps = math.ceil(n / bs)
@@ -141,7 +151,8 @@ def run_epoch(model, opt, loss_fn, split, batches, cfg, gen, epoch, console, wor
     augment = cfg.dataset.augment if (cfg.dataset.augment.hflip or cfg.dataset.augment.vflip) else None
     y_all = split.y.to(batches.device)
     amp = amp or Precision("fp32", batches.device)
-    total, correct, seen, start = 0.0, 0, 0, time.perf_counter()
+    tally = Tally(world, epoch, steps, bs, n)
+    start = time.perf_counter()
     for step in range(1, steps + 1):
         distributed.fault(world, epoch, step)
         batch = order[(step - 1) * bs:step * bs]
@@ -152,23 +163,51 @@ def run_epoch(model, opt, loss_fn, split, batches, cfg, gen, epoch, console, wor
         with amp.autocast():
             out = model(x)
             loss = loss_fn(out, y) if len(idx) else out.sum() * 0.0
+        tally.add(loss.detach().float() * len(idx), (out.argmax(1) == y).sum())
         if world.distributed:
             loss = loss * (len(idx) * world.size / len(batch))
-            value, right = distributed.sum_all(world, [loss.item() * len(batch) / world.size,
-                                                       float((out.argmax(1) == y).sum())])
-            value /= len(batch)
-        else:
-            value, right = loss.item(), float((out.argmax(1) == y).sum())
-        if not math.isfinite(value):
-            raise Diverged(epoch, step, steps, value, opt.param_groups[0]["lr"])
         opt.zero_grad(set_to_none=True)
         amp.backward_step(loss, opt)
-        total += value * len(batch)
-        correct += int(right)
-        seen += len(batch)
-        console.bar(epoch, cfg.epochs, step, steps, total / seen, correct / seen,
-                    seen / (time.perf_counter() - start))
-    return total / n, correct / n, time.perf_counter() - start
+        if step % SETTLE_EVERY == 0 or step == steps or (not world.distributed and console.due()):
+            tally.settle(step, opt.param_groups[0]["lr"])
+            console.bar(epoch, cfg.epochs, step, steps, tally.loss, tally.accuracy,
+                        tally.seen / (time.perf_counter() - start))
+    return tally.loss, tally.accuracy, time.perf_counter() - start
+
+
+class Tally:
+    """An epoch's running loss and hits: per-step sums kept on the device until ``settle`` reads them back."""
+
+    def __init__(self, world, epoch: int, steps: int, batch_size: int, n: int):
+        self.world, self.epoch, self.steps, self.bs, self.n = world, epoch, steps, batch_size, n
+        self.pending: list = []  # per unsettled step: (this rank's loss sum, its hits), 0-dim device tensors
+        self.settled = 0  # steps read back
+        self.total, self.correct, self.seen = 0.0, 0, 0
+
+    def add(self, loss_sum, hits) -> None:
+        self.pending.append(torch.stack([loss_sum, hits.to(loss_sum.dtype)]))
+
+    def settle(self, step: int, lr: float) -> None:
+        """Read back (and sum over ranks) the unsettled steps up to ``step``; Diverged at the first
+        non-finite one."""
+        rows = distributed.sum_rows(self.world, torch.stack(self.pending))  # float32: MPS has no float64
+        self.pending.clear()
+        for s, (loss_sum, hits) in enumerate(rows, self.settled + 1):
+            size = min(self.bs, self.n - (s - 1) * self.bs)
+            if not math.isfinite(loss_sum):
+                raise Diverged(self.epoch, s, self.steps, loss_sum / size, lr)
+            self.total += loss_sum
+            self.correct += int(hits)
+            self.seen += size
+        self.settled = step
+
+    @property
+    def loss(self) -> float:
+        return self.total / max(self.seen, 1)
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / max(self.seen, 1)
 
 
 @torch.no_grad()
