@@ -80,9 +80,10 @@ def test_tiny_folder_trains_above_chance_and_writes_every_file(cli, tiny, folder
     assert "path: " + str(folder) in (out / "spec.yaml").read_text()  # resolved, absolute
 
 
-def test_resume_after_interrupt_is_bit_identical(cli, tiny, folder, tmp_path, monkeypatch):
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])  # bf16: autocast on the CPU, the GPU's mixed-precision path
+def test_resume_after_interrupt_is_bit_identical(cli, tiny, folder, tmp_path, monkeypatch, precision):
     full, cut = tmp_path / "full", tmp_path / "cut"
-    assert cli("train", tiny, "--data", folder, "--epochs", "3", "--out", full).code == 0
+    assert cli("train", tiny, "--data", folder, "--epochs", "3", "--precision", precision, "--out", full).code == 0
     real = loop.run_epoch
 
     def ctrl_c_in_epoch_2(*args, **kwargs):
@@ -91,13 +92,14 @@ def test_resume_after_interrupt_is_bit_identical(cli, tiny, folder, tmp_path, mo
         return real(*args, **kwargs)
 
     monkeypatch.setattr(loop, "run_epoch", ctrl_c_in_epoch_2)
-    r = cli("train", tiny, "--data", folder, "--epochs", "3", "--out", cut)
+    r = cli("train", tiny, "--data", folder, "--epochs", "3", "--precision", precision, "--out", cut)
     assert r.code == 130 and f"--resume {cut}" in r.err and "checkpoint holds epoch 1" in r.err
     assert not (cut / "model.safetensors").exists()
     monkeypatch.setattr(loop, "run_epoch", real)
-    r = cli("train", "--resume", cut)  # the run's own resolved spec and data
+    r = cli("train", "--resume", cut)  # the run's own resolved spec, data and precision
     assert r.code == 0, r.err
     assert "resuming" in r.out and "after epoch 1 of 3" in r.out
+    assert json.loads((cut / "metrics.json").read_text())["precision"] == precision
     a, b = weights(full), weights(cut)
     assert list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
     ha = json.loads((full / "metrics.json").read_text())["history"]

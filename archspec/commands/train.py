@@ -27,7 +27,7 @@ def register(sub):
     g.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"),
                    help="overrides train.device (auto: cuda when torch sees a GPU, else cpu)")
     g.add_argument("--precision", choices=("fp32", "bf16", "fp16"),
-                   help="overrides train.precision; bf16/fp16 (mixed precision) need CUDA")
+                   help="overrides train.precision; mixed precision: bf16 or fp16 on CUDA, bf16 on the CPU")
     g.add_argument("--nproc", type=int, metavar="N", help="train with N worker processes on this machine "
                    "(torchrun's launcher, DistributedDataParallel; gloo on CPU, NCCL on GPUs: one per GPU); "
                    "train.batch_size stays the global batch")

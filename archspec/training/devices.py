@@ -18,6 +18,7 @@ from .data import Split
 FIT_SHARE = 0.3  # of the GPU's free memory, for the image cache; the rest is for activations
 RUNTIME_KEYS = ("device", "precision", "threads")  # train keys that change where a run computes, not what it learns
 AUTOCAST = {"bf16": torch.bfloat16, "fp16": torch.float16}
+MIXED = {"cuda": ("bf16", "fp16"), "cpu": ("bf16",)}  # device type -> mixed precisions it trains in
 
 
 def pick_device(r, local_rank: int = 0, claim: bool = True) -> torch.device:
@@ -71,12 +72,14 @@ class Precision:
 
 
 def precision(r, device: torch.device) -> Precision:
+    """The spec's train.precision for ``device``: mixed precision where torch's autocast serves it well."""
     name = r.train.precision
-    if name != "fp32" and device.type != "cuda":
-        raise r.error("no-mixed-precision", f"precision {name} (mixed precision) needs a CUDA GPU; this run is on "
-                      f"{device.type}", ("train", "precision"),
-                      hint="use precision fp32, or train on a GPU (--device cuda)")
-    if name == "bf16" and not torch.cuda.is_bf16_supported():
+    if name != "fp32" and name not in MIXED.get(device.type, ()):
+        why = ("on the CPU, mixed precision is bf16 only (fp16 needs loss scaling and runs slowly there)"
+               if device.type == "cpu" else "mixed precision runs on a CUDA GPU, or as bf16 on the CPU")
+        raise r.error("no-mixed-precision", f"precision {name} cannot run on {device.type}: {why}",
+                      ("train", "precision"), hint="use precision bf16 or fp32, or train on a GPU (--device cuda)")
+    if device.type == "cuda" and name == "bf16" and not torch.cuda.is_bf16_supported():
         raise r.error("no-bf16", f"this GPU ({torch.cuda.get_device_name(device)}) has no bfloat16 support",
                       ("train", "precision"), hint="use precision fp16 (with loss scaling) or fp32")
     return Precision(name, device, torch.amp.GradScaler("cuda") if name == "fp16" else None)
