@@ -13,6 +13,10 @@
    restart, re-rendezvous; per rendezvous setting, with and without a per-restart store prefix.
 
     .venv/bin/python benchmarks/bench_distributed.py [--data DIR] [--epochs 4] [--rounds 2] [--tries 5] [--study]
+        [--cpu-threads N] [--per-class 300]
+
+On a GPU machine (benchmarks/gpu_check.sh): ``--cpu-threads 2`` makes the CPU sides the 2-core baseline
+the issue compares against, and ``--tries 0`` skips the CPU-only restart check.
 """
 from __future__ import annotations
 
@@ -74,10 +78,14 @@ def archspec_train(*args, cwd, env=None) -> tuple[int, float, str]:
     return r.returncode, time.perf_counter() - t0, r.stderr
 
 
-def throughput(data: str, epochs: int, rounds: int, tmp: Path) -> None:
+def throughput(data: str, epochs: int, rounds: int, tmp: Path, cpu_threads: int | None = None) -> None:
+    """``cpu_threads``: CPU threads in all for the CPU sides (e.g. 2 on a GPU machine with many cores, to
+    compare with a 2-core machine); default torch's choice."""
     import torch
 
-    sides = {"1 process": ["--device", "cpu"], "2 processes": ["--device", "cpu", "--nproc", "2"]}
+    one = ["--set", f"threads={cpu_threads}"] if cpu_threads else []
+    two = ["--set", f"threads={max(1, cpu_threads // 2)}"] if cpu_threads else []
+    sides = {"1 process": ["--device", "cpu", *one], "2 processes": ["--device", "cpu", "--nproc", "2", *two]}
     if torch.cuda.is_available():
         sides |= {"1 process, cuda fp32": ["--device", "cuda"],
                   "1 process, cuda bf16": ["--device", "cuda", "--precision", "bf16"]}
@@ -153,6 +161,8 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--tries", type=int, default=5)
     p.add_argument("--study", action="store_true", help="also the bare-torchrun rendezvous study")
+    p.add_argument("--cpu-threads", type=int, help="threads in all for the CPU sides (default: every core)")
+    p.add_argument("--per-class", type=int, default=300, help="synthetic images per class (when there is no --data)")
     args = p.parse_args()
     import torch
 
@@ -164,11 +174,12 @@ def main() -> None:
         elif data is None:
             from archspec.training.synthetic import write_image_folder
 
-            data = str(write_image_folder(tmp / "synthetic", per_class=300, size=64, classes=6))
+            data = str(write_image_folder(tmp / "synthetic", per_class=args.per_class, size=64, classes=6))
         gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
         print(f"data: {data}; torch {torch.__version__}, {os.cpu_count()} CPUs, GPU: {gpu}")
-        throughput(data, args.epochs, args.rounds, tmp)
-        restarts(args.tries, tmp)
+        throughput(data, args.epochs, args.rounds, tmp, args.cpu_threads)
+        if args.tries:
+            restarts(args.tries, tmp)
         if args.study:
             study(args.tries, tmp)
 
