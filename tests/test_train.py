@@ -108,6 +108,23 @@ def test_resume_after_interrupt_is_bit_identical(cli, tiny, folder, tmp_path, mo
     assert not list(cut.glob(".*.tmp-*"))  # atomic writes leave no temporary files
 
 
+def test_resuming_a_complete_run_changes_nothing_and_more_epochs_train_longer(cli, tiny, folder, tmp_path):
+    three, run = tmp_path / "three", tmp_path / "run"
+    assert cli("train", tiny, "--data", folder, "--epochs", "3", "--out", three).code == 0
+    assert cli("train", tiny, "--data", folder, "--out", run).code == 0  # the spec's 2 epochs
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    r = cli("train", "--resume", run)
+    assert r.code == 0, r.err
+    assert f"{run} is complete (trained all 2 epochs)" in r.out and f"--resume {run} --epochs N" in r.out
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+    r = cli("train", "--resume", run, "--epochs", "3")
+    assert r.code == 0 and "after epoch 2 of 3" in r.out, r.err
+    a, b = weights(three), weights(run)
+    assert all(torch.equal(a[k], b[k]) for k in a)  # 2 epochs + 1 more == 3 epochs in one go
+    assert "epochs: 3" in (run / "spec.yaml").read_text()
+    assert "trained all 3 epochs" in cli("train", "--resume", run).out
+
+
 def test_resume_refuses_an_edited_spec_or_other_data_unless_forced(cli, tiny, tmp_path):
     from PIL import Image
 
@@ -115,12 +132,13 @@ def test_resume_refuses_an_edited_spec_or_other_data_unless_forced(cli, tiny, tm
     assert cli("train", tiny, "--data", mine, "--epochs", "1", "--out", run).code == 0
     r = cli("train", tiny, "--data", mine, "--epochs", "2", "--set", "lr=0.5", "--resume", run)
     assert r.code == 1 and "refusing to resume" in r.err
-    assert "train.optimizer.lr: 0.02 -> 0.5" in r.err and "train.epochs: 1 -> 2" in r.err and "--force" in r.err
+    assert "train.optimizer.lr: 0.02 -> 0.5" in r.err and "--force" in r.err
+    assert "train.epochs" not in r.err  # training longer is what resuming is for
     r = cli("train", tiny, "--data", tmp_path / "elsewhere", "--epochs", "1", "--resume", run)
     assert r.code == 1 and "spec changed: train.dataset.path" in r.err
     Image.open(mine / "hstripes" / "0000.png") \
         .transpose(Image.Transpose.ROTATE_90).save(mine / "hstripes" / "extra.png")  # same folder, new contents
-    r = cli("train", tiny, "--data", mine, "--epochs", "1", "--resume", run)
+    r = cli("train", tiny, "--data", mine, "--epochs", "2", "--resume", run)
     assert r.code == 1 and "data changed" in r.err
     r = cli("train", tiny, "--data", mine, "--epochs", "2", "--resume", run, "--force")
     assert r.code == 0, r.err

@@ -154,12 +154,15 @@ def test_launch_flags_are_checked(cli, spec, monkeypatch):
     assert r.code == 2 and "already is one" in r.err
 
 
-def test_resume_may_change_device_precision_and_threads():
-    from archspec.training.session import _spec_changes
+def test_resume_may_change_device_precision_threads_and_epochs():
+    from archspec.training.folders import spec_changes
 
     old = {"train": {"device": "auto", "precision": "fp32", "threads": None, "epochs": 2}}
     new = {"train": {"device": "cpu", "precision": "bf16", "threads": 2, "epochs": 3}}
-    assert _spec_changes(old, new) == ["  spec changed: train.epochs: 2 -> 3"]
+    assert spec_changes(old, new) == []
+    cosine = {"type": "cosine", "min_lr": 0.0}  # its curve spans the planned epochs: more epochs change it
+    old["train"]["schedule"] = new["train"]["schedule"] = cosine
+    assert spec_changes(old, new) == ["  spec changed: train.epochs: 2 -> 3"]
 
 
 # --- real worker processes ---------------------------------------------------------------------------------

@@ -41,8 +41,9 @@ def worker_args(args, folder: RunFolder, resume: bool) -> list[str]:
 def preflight(args):
     """(resolved spec, run folder, resuming?) or an error: what every worker would otherwise report."""
     from .devices import pick_device, precision
+    from .folders import RunError, new_folder, read_checkpoint
     from .resolve import resolve
-    from .session import EQUATIONS_ONE_PROCESS, RunError, _new_folder, _read_checkpoint, check_batch
+    from .session import EQUATIONS_ONE_PROCESS, check_batch
 
     if args.resume is not None and not RunFolder(args.resume)["checkpoint"].is_file():
         raise RunError(f"{RunFolder(args.resume).path} holds no checkpoint to resume "
@@ -59,9 +60,9 @@ def preflight(args):
                        "(use --nproc 1, or --device cpu)")
     if args.resume is not None:
         folder = RunFolder(args.resume)
-        _read_checkpoint(folder, r, args.force)
+        read_checkpoint(folder, r, args.force)
         return r, folder, True
-    return r, _new_folder(r, args.out, args.force), False
+    return r, new_folder(r, args.out, args.force), False
 
 
 def checkpoint_epoch(folder: RunFolder) -> int | None:
@@ -95,8 +96,14 @@ def launch(args) -> int:
 def start(args) -> tuple[RunFolder, int]:
     """Check (raising RunError, OverrideError, SpecError), choose the run folder, launch the workers and
     wait for them: (run folder, exit status)."""
+    from .folders import finished, finished_line
+
     nproc = args.nproc or 1
     r, folder, resume = preflight(args)
+    if resume and (done := finished(folder, r, args.force)):
+        if not args.quiet:
+            print(finished_line(done))
+        return folder, 0
     threads = os.environ.get("OMP_NUM_THREADS")
     if threads is None and not r.train.threads:
         os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // nproc))  # cores shared by the workers

@@ -113,8 +113,9 @@ def parse_tensors(data: bytes, name: str = "checkpoint") -> tuple[dict, dict]:
     return tensors, meta
 
 
-def load_tensors(path) -> tuple[dict, dict]:
-    """(tensors, metadata JSON) from a safetensors file; safetensors has no code to run (no pickle)."""
+def load_tensors(path, tensors: bool = True) -> tuple[dict, dict]:
+    """(tensors, metadata JSON) from a safetensors file; safetensors has no code to run (no pickle).
+    ``tensors=False`` reads the header only (no tensors: {})."""
     from safetensors import SafetensorError, safe_open
 
     path = Path(path)
@@ -122,8 +123,8 @@ def load_tensors(path) -> tuple[dict, dict]:
         raise WeightsError(f"no such file: {path}")
     try:
         with safe_open(str(path), framework="pt") as fh:
-            tensors = {k: fh.get_tensor(k) for k in fh.keys()}
+            found = {k: fh.get_tensor(k) for k in fh.keys()} if tensors else {}
             meta = json.loads((fh.metadata() or {}).get(META_KEY, "{}"))
     except (SafetensorError, OSError, ValueError) as exc:
         raise WeightsError(f"{path} is not a readable safetensors file ({exc})") from None
-    return tensors, meta
+    return found, meta

@@ -7,10 +7,8 @@ every file. After torchrun restarts the group, rank 0 continues the folder this 
 from __future__ import annotations
 
 import random
-import sys
 import time
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -18,27 +16,26 @@ import torch
 from . import checkpoint, distributed
 from .data import DataError
 from .data import load as load_data
-from .devices import RUNTIME_KEYS, pick_device, place, precision
+from .devices import pick_device, place, precision
 from .distributed import FOLDER_KEY, Quiet, World
 from .finish import finish
+from .folders import (
+    Run,
+    RunError,
+    check_data,
+    finished,
+    finished_line,
+    new_folder,
+    read_checkpoint,
+    write_spec,
+)
 from .loop import OPTIMIZERS, SCHEDULES, Batches, Console, Diverged, State, fit
-from .resolve import Resolved, differences, resolve
-from .runfolder import RunFolder, WeightsError, parse_tensors
+from .resolve import Resolved, resolve
+from .runfolder import RunFolder, parse_tensors
 
 
 EQUATIONS_ONE_PROCESS = ("equation networks train in one process (a handful of float64 parameters): "
                          "--nproc and --max-restarts are for cnn specs")
-
-
-class RunError(Exception):
-    """A run cannot start or continue (message says why and what to do)."""
-
-
-@dataclass
-class Run:
-    folder: RunFolder
-    metrics: dict | None  # None when the run stopped before finishing (stop_after)
-    state: State
 
 
 def seed_everything(seed: int) -> None:
@@ -90,53 +87,6 @@ def _model_and_optim(r: Resolved, device):
     return model, opt, sched
 
 
-def _refuse(folder: RunFolder, problems: list[str], force: bool) -> None:
-    if problems and not force:
-        raise RunError(f"refusing to resume {folder.path}: it was started from a different spec or data\n"
-                       + "\n".join(problems[:20]) + "\n    hint: pass --force to continue anyway")
-
-
-def _spec_changes(old, new) -> list[str]:
-    """What changed in the spec, leaving out where it runs (device, precision, threads may change on resume)."""
-    runtime = tuple(f"train.{k}:" for k in RUNTIME_KEYS)
-    return [f"  spec changed: {d}" for d in differences(old, new) if not d.startswith(runtime)]
-
-
-def _read_checkpoint(folder: RunFolder, r: Resolved, force: bool) -> tuple[bytes, dict]:
-    """The checkpoint's bytes, after refusing (before any data is loaded) when the spec changed."""
-    try:
-        blob = folder["checkpoint"].read_bytes()
-        _, meta = parse_tensors(blob, str(folder["checkpoint"]))
-    except (OSError, WeightsError) as exc:
-        raise RunError(f"cannot resume: {exc}") from None
-    _refuse(folder, _spec_changes(meta.get("spec"), r.resolved()), force)
-    return blob, meta
-
-
-def _check_data(folder: RunFolder, meta: dict, info: dict, force: bool) -> None:
-    if meta.get("data") != info["data"]:
-        _refuse(folder, ["  data changed: the images, labels or split differ from the ones the run started with"],
-                force)
-    for key, what in (("threads", "CPU threads"), ("world_size", "processes")):
-        if meta.get(key, 1 if key == "world_size" else None) != info[key]:
-            print(f"warning: the run used {meta.get(key, 1)} {what}, now {info[key]}: results may differ in the "
-                  "last bits from an uninterrupted run", file=sys.stderr)
-
-
-def _new_folder(r: Resolved, out, force: bool) -> RunFolder:
-    import yaml
-
-    if out is not None and RunFolder(out)["checkpoint"].exists():
-        if not force:
-            raise RunError(f"{out} already holds a run; continue it with --resume {out}, choose another --out, "
-                           "or pass --force to overwrite it")
-        RunFolder(out)["checkpoint"].unlink()  # overwriting starts now: a restart must not resume the old run
-    folder = RunFolder.create(r.spec.title, out)
-    folder.write("spec", "# resolved spec of this run (overrides applied, defaults filled in)\n"
-                 + yaml.safe_dump(r.resolved(), sort_keys=False))
-    return folder
-
-
 def _plan(r: Resolved, world: World, out, resume, force) -> tuple[dict, bytes]:
     """Rank 0: the run folder, and the checkpoint bytes when continuing one. After torchrun restarted the
     group, the folder an earlier attempt chose (kept in torchrun's store) is continued."""
@@ -147,9 +97,11 @@ def _plan(r: Resolved, world: World, out, resume, force) -> tuple[dict, bytes]:
         folder = RunFolder(resume)
         if not folder["checkpoint"].is_file():
             raise RunError(f"{folder.path} holds no checkpoint to resume ({folder['checkpoint'].name} is missing)")
-        blob, _ = _read_checkpoint(folder, r, force)
+        blob, meta = read_checkpoint(folder, r, force)
+        if meta.get("spec", {}).get("train", {}).get("epochs") != r.train.epochs:
+            write_spec(folder, r)  # training longer (or shorter): the folder's spec says how long
     else:
-        folder, blob = _new_folder(r, out, force or prior is not None), b""
+        folder, blob = new_folder(r, out, force or prior is not None), b""
     distributed.remember(world, FOLDER_KEY, str(folder.path))
     return {"folder": str(folder.path), "resume": resume is not None}, blob
 
@@ -176,6 +128,9 @@ def _train(spec, data_dir, epochs, out, sets, resume, force, console, stop_after
         raise RunError(f"{RunFolder(resume).path} holds no checkpoint to resume "
                        f"({RunFolder(resume)['checkpoint'].name} is missing)")
     r = resolve(spec if spec is not None else RunFolder(resume)["spec"], data_dir, epochs, sets, runtime)
+    if resume is not None and r.spec.kind == "cnn" and (done := finished(RunFolder(resume), r, force)):
+        console.line(finished_line(done))
+        return done
     if r.spec.kind == "equations":
         if world.distributed:
             raise RunError(EQUATIONS_ONE_PROCESS)
@@ -221,7 +176,7 @@ def _run(r: Resolved, world: World, device, amp, out, resume, force, console: Co
     best: dict = {}
     state = State()
     if plan["resume"]:
-        distributed.leader_decides(world, lambda: (_check_data(folder, meta, info, bool(force)), b""))
+        distributed.leader_decides(world, lambda: (check_data(folder, meta, info, bool(force)), b""))
         try:
             state = checkpoint.restore(tensors, meta, model, opt, sched, gen, best, world.rank, amp.scaler)
         except (RuntimeError, KeyError, ValueError) as exc:

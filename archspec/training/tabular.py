@@ -175,12 +175,12 @@ def _shown(epoch: int, epochs: int) -> bool:
 def train(r, out, resume, force, console: Console, stop_after: int | None, start: float):
     """Train ``r`` (a resolved equations spec) into a run folder; returns session.Run."""
     from ..kinds import capability
-    from .session import Run, RunError, _check_data, _new_folder, _read_checkpoint
+    from .folders import Run, RunError, check_data, new_folder, read_checkpoint
 
     cfg, net = r.train, r.spec.network()
     folder, meta = (RunFolder(resume), None) if resume else (None, {})
     if folder is not None:
-        blob, meta = _read_checkpoint(folder, r, force)
+        blob, meta = read_checkpoint(folder, r, force)
         tensors = parse_tensors(blob)[0]
     torch.manual_seed(cfg.seed)
     try:
@@ -196,12 +196,12 @@ def train(r, out, resume, force, console: Console, stop_after: int | None, start
             "world_size": 1, "torch": torch.__version__}
     gen, best, state = torch.Generator().manual_seed(cfg.seed), {}, State()
     if folder is not None:
-        _check_data(folder, meta, info, force)
+        check_data(folder, meta, info, force)
         state = checkpoint.restore(tensors, meta, model, opt, sched, gen, best)
         state.resumes.append({"epoch": state.epoch, "restart": 0, "world_size": 1})
         console.line(f"resuming {folder.path} after epoch {state.epoch} of {cfg.epochs}")
     else:
-        folder = _new_folder(r, out, force)
+        folder = new_folder(r, out, force)
     names = [n for n, _ in model.named_parameters()]
     console.line(f"training {r.spec.title}: {len(names)} parameters ({', '.join(names[:12])}"
                  f"{', ...' if len(names) > 12 else ''}), {cfg.optimizer.type} lr {cfg.optimizer.lr:g}, batch "

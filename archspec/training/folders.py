@@ -1,0 +1,98 @@
+"""Run folders that a run starts or continues: a new folder, the checks before resuming, a run already complete."""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+
+from .devices import RUNTIME_KEYS
+from .loop import State
+from .resolve import Resolved, differences
+from .runfolder import RunFolder, WeightsError, load_tensors, parse_tensors
+
+
+class RunError(Exception):
+    """A run cannot start or continue (message says why and what to do)."""
+
+
+@dataclass
+class Run:
+    folder: RunFolder
+    metrics: dict | None  # None when the run stopped before finishing (stop_after)
+    state: State
+
+
+def refuse(folder: RunFolder, problems: list[str], force: bool) -> None:
+    if problems and not force:
+        raise RunError(f"refusing to resume {folder.path}: it was started from a different spec or data\n"
+                       + "\n".join(problems[:20]) + "\n    hint: pass --force to continue anyway")
+
+
+def spec_changes(old, new) -> list[str]:
+    """What changed in the spec, leaving out where it runs (device, precision, threads may change on resume)
+    and the number of epochs (train longer), unless a cosine schedule planned its curve over them."""
+    free = [f"train.{k}:" for k in RUNTIME_KEYS]
+    if ((new or {}).get("train", {}).get("schedule") or {}).get("type") != "cosine":
+        free.append("train.epochs:")
+    return [f"  spec changed: {d}" for d in differences(old, new) if not d.startswith(tuple(free))]
+
+
+def finished(folder: RunFolder, r: Resolved, force: bool) -> Run | None:
+    """The run being resumed when it has nothing left to train (its epochs done or stopped early, and its
+    report written), read back without touching its files; else None (or RunError if the spec changed)."""
+    try:
+        meta = load_tensors(folder["checkpoint"], tensors=False)[1]
+        state = State(**meta["state"])
+    except (WeightsError, KeyError, TypeError):
+        return None  # resuming reports what is wrong with the checkpoint
+    if not folder["metrics"].is_file() or (state.epoch < r.train.epochs and not state.stopped_early):
+        return None
+    refuse(folder, spec_changes(meta.get("spec"), r.resolved()), force)
+    return Run(folder, json.loads(folder["metrics"].read_text()), state)
+
+
+def finished_line(run: Run) -> str:
+    st = run.state
+    how = (f"stopped early after epoch {st.epoch} (no validation improvement)" if st.stopped_early
+           else f"trained all {st.epoch} epochs")
+    more = "" if st.stopped_early else f"; to train longer: archspec train --resume {run.folder.path} --epochs N"
+    return f"{run.folder.path} is complete ({how}); nothing left to train{more}"
+
+
+def read_checkpoint(folder: RunFolder, r: Resolved, force: bool) -> tuple[bytes, dict]:
+    """The checkpoint's bytes, after refusing (before any data is loaded) when the spec changed."""
+    try:
+        blob = folder["checkpoint"].read_bytes()
+        _, meta = parse_tensors(blob, str(folder["checkpoint"]))
+    except (OSError, WeightsError) as exc:
+        raise RunError(f"cannot resume: {exc}") from None
+    refuse(folder, spec_changes(meta.get("spec"), r.resolved()), force)
+    return blob, meta
+
+
+def check_data(folder: RunFolder, meta: dict, info: dict, force: bool) -> None:
+    if meta.get("data") != info["data"]:
+        refuse(folder, ["  data changed: the images, labels or split differ from the ones the run started with"],
+                force)
+    for key, what in (("threads", "CPU threads"), ("world_size", "processes")):
+        if meta.get(key, 1 if key == "world_size" else None) != info[key]:
+            print(f"warning: the run used {meta.get(key, 1)} {what}, now {info[key]}: results may differ in the "
+                  "last bits from an uninterrupted run", file=sys.stderr)
+
+
+def new_folder(r: Resolved, out, force: bool) -> RunFolder:
+    if out is not None and RunFolder(out)["checkpoint"].exists():
+        if not force:
+            raise RunError(f"{out} already holds a run; continue it with --resume {out}, choose another --out, "
+                           "or pass --force to overwrite it")
+        RunFolder(out)["checkpoint"].unlink()  # overwriting starts now: a restart must not resume the old run
+    folder = RunFolder.create(r.spec.title, out)
+    write_spec(folder, r)
+    return folder
+
+
+def write_spec(folder: RunFolder, r: Resolved) -> None:
+    import yaml
+
+    folder.write("spec", "# resolved spec of this run (overrides applied, defaults filled in)\n"
+                 + yaml.safe_dump(r.resolved(), sort_keys=False))
