@@ -1,10 +1,12 @@
 """Base classes shared by every spec kind (pydantic v2, unknown keys forbidden)."""
 from __future__ import annotations
 
+import types
+import typing
 from pathlib import Path as FsPath
 from typing import Annotated, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from .diagnostics import Diagnostic
 
@@ -20,8 +22,32 @@ def pair(value) -> tuple[int, int]:
     return (value, value) if isinstance(value, int) else (value[0], value[1])
 
 
+# YAML 1.1's words for true and false: the loader keeps them strings (YAML 1.2), bool fields still take them
+YES_NO = {"yes": True, "no": False, "on": True, "off": False, "y": True, "n": False, "true": True, "false": False}
+
+
+def _only_bool(annotation) -> bool:
+    """bool or Optional[bool]; not a union that also takes strings."""
+    if typing.get_origin(annotation) in (Union, types.UnionType):
+        return [a for a in typing.get_args(annotation) if a is not type(None)] == [bool]
+    return annotation is bool
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Unknown keys refused and no type coercion: '8' (a string), 10.0 or true where an integer belongs are
+    errors (a float field still takes an integer); a bool field also takes yes/no/on/off."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _yes_no(cls, data):
+        if not isinstance(data, dict):
+            return data
+        fields = cls.model_fields
+        words = {k: YES_NO[v.lower()] for k, v in data.items() if isinstance(v, str) and v.lower() in YES_NO
+                 and k in fields and _only_bool(fields[k].annotation)}
+        return {**data, **words} if words else data
 
 
 class SpecBase(Strict):

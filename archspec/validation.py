@@ -1,6 +1,7 @@
 """File -> located diagnostics: load, pick the kind, run pydantic, run semantic checks."""
 from __future__ import annotations
 
+import re
 import typing
 from pathlib import Path as FsPath
 
@@ -100,22 +101,73 @@ def _tags(model: type, loc: tuple) -> list[str]:
 
 def _shown(value) -> str:
     """The received value as the user would recognise it; long lists and mappings by size."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
     text = repr(value)
     if isinstance(value, (dict, list)) and len(text) > 40:
         return f"a {'mapping' if isinstance(value, dict) else 'list'} of {len(value)} entries"
     return text
 
 
+# pydantic's type errors (strict: no coercion) -> what the field takes, in words
+TAKES = {"int_type": "an integer", "float_type": "a number", "bool_type": "true or false", "string_type": "a string",
+         "list_type": "a list", "dict_type": "a mapping", "model_type": "a mapping",
+         "model_attributes_type": "a mapping"}
+GIVEN = ((bool, "a boolean"), (int, "an integer"), (float, "a decimal number"), (str, "a string"),
+         (list, "a list"), (dict, "a mapping"), (type(None), "null"))
+_NUMBER = re.compile(r"\s*[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\s*\Z")
+# (error type, received value matches) -> the fix
+TYPE_HINTS = (
+    ("int_type", lambda v: isinstance(v, str) and re.fullmatch(r"\s*[-+]?[0-9]+\s*", v),
+     lambda v: f"write {v.strip()} without quotes"),
+    ("float_type", lambda v: isinstance(v, str) and _NUMBER.match(v), lambda v: f"write {v.strip()} without quotes"),
+    ("int_type", lambda v: isinstance(v, float) and v.is_integer(), lambda v: f"write {int(v)}"),
+    ("string_type", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), lambda v: f"quote it: '{v}'"),
+)
+
+
+def _explained(err, path: tuple, found: list) -> bool:
+    """A type error that another error at the same value explains better: a value error at or below it, or
+    any error below it (the value has the shape of another union member, e.g. a list with one bad item)."""
+    return _type_error(err) and any(p[:len(path)] == path and (len(p) > len(path) or not _type_error(e))
+                                    for e, p in found)
+
+
+def _at(found: list, path: tuple) -> list:
+    """The type errors of one value: one per union member."""
+    return [e for e, p in found if p == path and _type_error(e)]
+
+
+def _literals(errors: list) -> list[str]:
+    """The words a Literal member of the value's union takes: ['same', 'valid']."""
+    return [w.strip(" '") for e in errors if e["type"] == "literal_error"
+            for w in re.split(r",| or ", e.get("ctx", {}).get("expected", "")) if w.strip()]
+
+
+def _wrong_type(named: str, errors: list, path: tuple, received) -> Diagnostic:
+    """'out_channels should be an integer, not a string. Received: ...' with the fix as a hint."""
+    words = _literals(errors)
+    takes = list(dict.fromkeys(TAKES[e["type"]] for e in errors if e["type"] in TAKES)) + [f"'{w}'" for w in words]
+    expected = ", ".join(takes[:-1]) + " or " + takes[-1] if len(takes) > 1 else takes[0]
+    kinds = {e["type"] for e in errors}
+    hint = next((fix(received) for kind, test, fix in TYPE_HINTS if kind in kinds and test(received)), None)
+    if isinstance(received, str) and words:  # a misspelt word, not a wrong type
+        given, hint = "", hint or did_you_mean(received, words)
+    else:
+        given = ", not " + next((word for t, word in GIVEN if isinstance(received, t)), type(received).__name__)
+    return Diagnostic("bad-value", f"{named} should be {expected}{given}. Received: {path_text(path)}="
+                      f"{_shown(received)}", path, hint=hint)
+
+
 def pydantic_diagnostics(exc: ValidationError, data: dict, model: type) -> list[Diagnostic]:
     out, seen = [], set()
     found = [(err, _data_path(data, tuple(err["loc"]), err["type"] == "missing")) for err in exc.errors()]
-    telling = [p for e, p in found if not _type_error(e)]
+    found = [(e, p) for e, p in found if not _explained(e, p, found)]
     for err, path in found:
-        if _type_error(err) and any(p[:len(path)] == path for p in telling):
-            continue  # another union member explains this value better (e.g. a list item out of range)
         loc, kind = tuple(err["loc"]), err["type"]
         field = path[-1] if path else None
         received = err.get("input")
+        named = next((p for p in reversed(path) if isinstance(p, str)), None)
         if kind == "extra_forbidden":
             owner = _model_at(model, loc)
             choices = [f for f in owner.model_fields] if owner else []
@@ -137,9 +189,10 @@ def pydantic_diagnostics(exc: ValidationError, data: dict, model: type) -> list[
                                   hint=did_you_mean(tag, tags) or f"known types: {', '.join(tags)}")
         elif kind == "missing":
             diag = Diagnostic("missing-key", f"missing required key '{field}' in {path_text(path[:-1])}", path[:-1])
+        elif _type_error(err) and named and any(e["type"] in TAKES for e in _at(found, path)):
+            diag = _wrong_type(named, _at(found, path), path, received)
         else:
             msg = err["msg"]
-            named = next((p for p in reversed(path) if isinstance(p, str)), None)
             msg = f"{named} {msg[6:]}" if msg.startswith("Input ") and named else msg
             diag = Diagnostic("bad-value", f"{msg}. Received: {path_text(path)}={_shown(received)}", path)
         key = (diag.code, diag.path)
