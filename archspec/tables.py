@@ -1,7 +1,7 @@
 """Presenting tables as plain text or Markdown (computing lives elsewhere)."""
 from __future__ import annotations
 
-from .cnn.shapes import ShapeReport, dims  # dims: re-exported for presenters
+from .cnn.shapes import ShapeReport, dims, grouped  # dims, grouped: re-exported for presenters
 
 
 def table(headers: list[str], rows: list[list], fmt: str = "text", right: set[int] = frozenset()) -> str:
@@ -47,7 +47,7 @@ def shapes_table(report: ShapeReport, fmt: str = "text", title: str | None = Non
     headers = ["#", "layer", "type", "settings", "input", "output", "params", "MACs", "arithmetic"]
     rows = [["", "input", "", "", "", dims(report.input), "", "", ""]]
     rows += [[x.index, x.name, x.type, x.settings, dims(x.input), dims(x.output), f"{x.params:,}", f"{x.macs:,}",
-              formula_text(x.formulas)] for x in report.layers]
+              grouped(formula_text(x.formulas))] for x in report.layers]
     rows.append(["", "total", "", "", "", "", f"{report.params:,}", f"{report.macs:,}", ""])
     out = table(headers, rows, fmt, right={0, 6, 7})
     foot = (f"params {report.params:,} ({human(report.params * 4)}B as float32), MACs {report.macs:,} "

@@ -1,7 +1,12 @@
 """Shape inference diagnostics of cnn specs (numbers against torch live in test_shapes_torch.py)."""
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from archspec.validation import check_text
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SPEC = """kind: cnn
 input: [5, 5, 1]
@@ -26,3 +31,29 @@ def test_problems_no_input_can_fix_are_reported_after_the_first_shape_error():
 def test_a_valid_stack_has_no_diagnostics():
     assert check_text(SPEC.replace("kernel_size: 7", "kernel_size: 1").replace("padding: 2", "padding: 1")
                       .replace("stride: 2", "stride: 1").replace("out_channels: 3", "out_channels: 4")).valid
+
+
+def test_sizes_over_999_have_separators_for_people_but_not_in_json_or_code():
+    from archspec.cnn.explain import explain
+    from archspec.tables import shapes_table
+    from archspec.torchbuild.codegen import generate
+    from archspec.validation import load
+
+    spec = load(ROOT / "specs" / "seed" / "q6-design.yaml")
+    table = shapes_table(spec.shapes())
+    assert "N: 7 * 7 * 256 = 12,544" in table and "12544" not in table
+    assert re.search(r"flatten1 +flatten +7 x 7 x 256 +12,544 +0 +0 ", table)  # input, output, params, MACs
+    for fmt in ("markdown", "text", "latex"):
+        text = explain(spec, format=fmt)
+        assert "12544" not in text and ("12{,}544" if fmt == "latex" else "7 x 7 x 256 -> 12,544") in text
+    doc = spec.shapes().to_json()
+    assert doc["layers"][-2]["output"] == [12544] and doc["layers"][-2]["formulas"] == ["N: 7 * 7 * 256 = 12544"]
+    assert "12,544" not in generate(spec)
+
+
+def test_grouping_leaves_small_numbers_and_decimals_alone():
+    from archspec.cnn.shapes import dims, grouped
+
+    assert dims((1024, 1024, 3)) == "1,024 x 1,024 x 3" and dims((7, 7), "x") == "7x7"
+    assert grouped("floor((1024 - 3 + 2*1) / 2) + 1 = 512") == "floor((1,024 - 3 + 2*1) / 2) + 1 = 512"
+    assert grouped("0.12345 and 999") == "0.12345 and 999"

@@ -31,7 +31,7 @@ def test_top_writes_valid_drawable_specs(cli, tmp_path):
         assert str(f) in r.out
     assert cli("validate", *files).code == 0
     assert "Top 5 by params" in r.out
-    assert "12544" in r.out and "106,309" in r.out  # shapes after every layer, params in the tables
+    assert "12,544" in r.out and "106,309" in r.out  # shapes after every layer, params in the tables
     render = pytest.importorskip("archspec.diagrams")
     dot = render.render(check_file(files[0]).spec).source
     assert "digraph" in dot and "conv4" in dot

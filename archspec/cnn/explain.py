@@ -3,17 +3,22 @@ from __future__ import annotations
 
 import json
 
-from ..tables import dims, human, latex_escape, shapes_table
+from ..tables import dims, grouped, human, latex_escape, shapes_table
 
 RULE = "out = floor((in - k + 2p) / s) + 1"
+
+
+def _math(shape) -> str:
+    """A shape in LaTeX math mode: 7 \\times 7 \\times 256; 12{,}544 (no space after the separator)."""
+    return dims(shape, r" \times ").replace(",", "{,}")
 
 
 def _latex(report, title: str) -> str:
     lines = [r"\section*{" + latex_escape(f"{title}: shapes, step by step") + "}", r"\begin{enumerate}"]
     for x in report.layers:
-        items = "".join(r" \\ \texttt{" + latex_escape(f) + "}" for f in x.formulas)
+        items = "".join(r" \\ \texttt{" + latex_escape(grouped(f)) + "}" for f in x.formulas)
         lines.append(r"\item \textbf{" + latex_escape(x.name) + "} (" + latex_escape(x.type) + "): $"
-                     + dims(x.input).replace("x", r"\times") + r" \to " + dims(x.output).replace("x", r"\times")
+                     + _math(x.input) + r" \to " + _math(x.output)
                      + "$" + items)
     lines.append(r"\end{enumerate}")
     return "\n".join(lines)
@@ -26,7 +31,7 @@ def _steps(report, fmt: str) -> str:
     for x in report.layers:
         head = (f"{x.index}. {bold}{x.name}{bold} ({x.type}{', ' + x.settings if x.settings else ''}): "
                 f"{dims(x.input)} -> {dims(x.output)}")
-        body = "".join(f"\n   - {f}" for f in x.formulas)
+        body = "".join(f"\n   - {grouped(f)}" for f in x.formulas)
         if x.params:
             body += f"\n   - params: {x.params:,}; MACs: {x.macs:,}"
         steps.append(head + body)

@@ -6,6 +6,7 @@ Shapes are tuples in the course's convention: (H, W, C) for feature maps and
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import Field
@@ -13,6 +14,18 @@ from pydantic import Field
 from ..specbase import NonNegPair, Pair, PositiveInt, Strict, pair
 
 Shape = tuple
+_BIG = re.compile(r"(?<![\d.])\d{4,}(?![\d.])")  # an integer over 999 (not part of a decimal)
+
+
+def dims(shape: Shape, sep: str = " x ") -> str:
+    """(7, 7, 256) -> '7 x 7 x 256'; (12544,) -> '12,544': shapes as people read them."""
+    return sep.join(f"{n:,}" for n in shape)
+
+
+def grouped(text: str) -> str:
+    """Shape arithmetic as people read it: 'N: 7 * 7 * 256 = 12544' -> 'N: 7 * 7 * 256 = 12,544'.
+    Formulas are stored without separators (JSON, generated code); presenters pass them through this."""
+    return _BIG.sub(lambda m: f"{int(m.group()):,}", text)
 
 
 class ShapeError(Exception):
@@ -262,8 +275,8 @@ class Linear(Layer):
 
     def output_shape(self, shape):
         if len(shape) != 1:
-            raise ShapeError("linear-needs-flat", f"linear needs a flat input but receives "
-                             f"{' x '.join(map(str, shape))}", hint="add {type: flatten} before it")
+            raise ShapeError("linear-needs-flat", f"linear needs a flat input but receives {dims(shape)}",
+                             hint="add {type: flatten} before it")
         return (self.out_features,), []
 
     def params(self, shape):

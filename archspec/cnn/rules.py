@@ -14,7 +14,7 @@ from pydantic import Field, create_model
 from ..diagnostics import Diagnostic, did_you_mean, path_text
 from ..specbase import PositiveInt, Strict
 from .layers import BY_TYPE, Layer
-from .shapes import ShapeReport, layer_names
+from .shapes import ShapeReport, dims, layer_names
 
 Scalar = Union[bool, int, float, str]
 
@@ -89,10 +89,6 @@ def count_breaks(rule, n: int) -> bool:
     return not (rule.allows(n) if isinstance(rule, Bounds) else n == rule)
 
 
-def _shape(shape) -> str:
-    return " x ".join(map(str, shape))
-
-
 def check_rules(rules, layers: list[Layer], report: ShapeReport, rules_path=("constraints",)) -> list[Diagnostic]:
     """Every broken rule as its own diagnostic: at the layer, or at the rule for counts."""
     out: list[Diagnostic] = []
@@ -128,11 +124,11 @@ def check_rules(rules, layers: list[Layer], report: ShapeReport, rules_path=("co
             out.append(Diagnostic("rule-shape", "the rule before_flatten needs a flatten layer, and there is none",
                                   rules_path + ("before_flatten",)))
         elif report.complete and tuple(got) != tuple(rules.before_flatten):
-            out.append(Diagnostic("rule-shape", f"before flatten the shape is {_shape(got)}, but the rule asks for "
-                                  f"{_shape(rules.before_flatten)}", ("layers", idx)))
+            out.append(Diagnostic("rule-shape", f"before flatten the shape is {dims(got)}, but the rule asks for "
+                                  f"{dims(rules.before_flatten)}", ("layers", idx)))
     if rules.output is not None and report.complete and tuple(report.output) != tuple(rules.output):
-        out.append(Diagnostic("rule-shape", f"the output is {_shape(report.output)}, but the rule asks for "
-                              f"{_shape(rules.output)}", ("layers", len(layers) - 1)))
+        out.append(Diagnostic("rule-shape", f"the output is {dims(report.output)}, but the rule asks for "
+                              f"{dims(rules.output)}", ("layers", len(layers) - 1)))
     if rules.max_params is not None and report.complete and report.params > rules.max_params:
         out.append(Diagnostic("rule-params", f"{report.params:,} parameters, more than the rule's max_params "
                               f"{rules.max_params:,}", rules_path + ("max_params",)))

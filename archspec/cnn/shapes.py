@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 
 from ..diagnostics import Diagnostic
-from .layers import Layer, Shape, ShapeError
+from .layers import Layer, Shape, ShapeError, dims, grouped  # noqa: F401 (dims, grouped: shape text for people)
 
 BYTES_PER_VALUE = 4  # float32
 
@@ -77,11 +77,6 @@ def layer_names(layers: list[Layer]) -> list[str]:
         counts[layer.prefix] = counts.get(layer.prefix, 0) + 1
         out.append(layer.name or f"{layer.prefix}{counts[layer.prefix]}")
     return out
-
-
-def dims(shape: Shape) -> str:
-    """(7, 7, 256) -> '7 x 7 x 256'."""
-    return " x ".join(map(str, shape))
 
 
 def _diagnostic(exc: ShapeError, layer: Layer, name: str, where: tuple, shape: Shape | None) -> Diagnostic:

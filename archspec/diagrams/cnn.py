@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from ..cnn.layers import dims
 from ..specbase import pair
 from .dot import Ids, b, digraph, font, html, rows, text, wrapped
 
@@ -42,7 +43,7 @@ def _conv(layer, short=False) -> list[str]:
     extra = [f"dilation {_square(r['dilation'])}"] if r["dilation"] != (1, 1) else []
     extra += [f"groups {layer.groups}"] if layer.groups != 1 else []
     extra += ["no bias"] if not layer.bias else []
-    return [_window(r, pad, short), ", ".join([f"{layer.out_channels} filters"] + extra)]
+    return [_window(r, pad, short), ", ".join([f"{layer.out_channels:,} filters"] + extra)]
 
 
 def _pool(layer, short=False) -> list[str]:
@@ -61,7 +62,7 @@ DETAILS = {
     "adaptive_avgpool2d": lambda l, short: [f"output size {_xy(l.output_size)}"],
     "dropout": lambda l, short: [f"p = {l.p:g}"],
     "leaky_relu": lambda l, short: [f"negative slope {l.negative_slope:g}"],
-    "linear": lambda l, short: [f"{l.out_features} units" + ("" if l.bias else ", no bias")],
+    "linear": lambda l, short: [f"{l.out_features:,} units" + ("" if l.bias else ", no bias")],
     "flatten": lambda l, short: [],
     **{a: (lambda l, short: []) for a in ACTIVATIONS - {"leaky_relu"}},
 }
@@ -76,7 +77,7 @@ def _details(layer, layout: str) -> list[str]:
 
 
 def _dims(shape, layout) -> str:
-    return (" x " if layout == "TB" else "x").join(map(str, shape))
+    return dims(shape, " x " if layout == "TB" else "x")
 
 
 def _groups(nodes, group: bool) -> list[list]:
@@ -154,7 +155,7 @@ def _rules_lines(rules) -> list[str]:
     for key in ("before_flatten", "output"):
         shape = getattr(rules, key)
         if shape is not None:
-            out.append(f"{key}: {' x '.join(map(str, shape))}")
+            out.append(f"{key}: {dims(shape)}")
     if rules.max_params is not None:
         out.append(f"max_params: {rules.max_params:,}")
     return out
