@@ -101,6 +101,10 @@ def test_resume_of_an_equation_run_is_bit_identical(tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert [h["train_loss"] for h in full.metrics["history"]] == [h["train_loss"] for h in done.metrics["history"]]
     assert done.metrics["resumes"] == [{"epoch": 60, "restart": 0, "world_size": 1}]
+    files = {f.name: f.read_bytes() for f in (tmp_path / "cut").iterdir()}
+    again = train(None, resume=tmp_path / "cut", console=quiet)  # nothing left: the same Run, files untouched
+    assert again.metrics == done.metrics and again.state.epoch == done.state.epoch
+    assert {f.name: f.read_bytes() for f in (tmp_path / "cut").iterdir()} == files
 
 
 @pytest.mark.parametrize("dataset, where, message", [  # (line, column) of the offending row or key

@@ -60,13 +60,16 @@ def finished_line(run: Run) -> str:
 
 
 def read_checkpoint(folder: RunFolder, r: Resolved, force: bool) -> tuple[bytes, dict]:
-    """The checkpoint's bytes, after refusing (before any data is loaded) when the spec changed."""
+    """The checkpoint's bytes, after refusing (before any data is loaded) when the spec changed. When the
+    run is to train longer (or shorter), its spec.yaml is rewritten to say how long."""
     try:
         blob = folder["checkpoint"].read_bytes()
         _, meta = parse_tensors(blob, str(folder["checkpoint"]))
     except (OSError, WeightsError) as exc:
         raise RunError(f"cannot resume: {exc}") from None
     refuse(folder, spec_changes(meta.get("spec"), r.resolved()), force)
+    if (meta.get("spec") or {}).get("train", {}).get("epochs") != r.train.epochs:
+        write_spec(folder, r)
     return blob, meta
 
 

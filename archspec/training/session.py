@@ -27,7 +27,6 @@ from .folders import (
     finished_line,
     new_folder,
     read_checkpoint,
-    write_spec,
 )
 from .loop import OPTIMIZERS, SCHEDULES, Batches, Console, Diverged, State, fit
 from .resolve import Resolved, resolve
@@ -97,9 +96,7 @@ def _plan(r: Resolved, world: World, out, resume, force) -> tuple[dict, bytes]:
         folder = RunFolder(resume)
         if not folder["checkpoint"].is_file():
             raise RunError(f"{folder.path} holds no checkpoint to resume ({folder['checkpoint'].name} is missing)")
-        blob, meta = read_checkpoint(folder, r, force)
-        if meta.get("spec", {}).get("train", {}).get("epochs") != r.train.epochs:
-            write_spec(folder, r)  # training longer (or shorter): the folder's spec says how long
+        blob, _ = read_checkpoint(folder, r, force)
     else:
         folder, blob = new_folder(r, out, force or prior is not None), b""
     distributed.remember(world, FOLDER_KEY, str(folder.path))
@@ -128,7 +125,7 @@ def _train(spec, data_dir, epochs, out, sets, resume, force, console, stop_after
         raise RunError(f"{RunFolder(resume).path} holds no checkpoint to resume "
                        f"({RunFolder(resume)['checkpoint'].name} is missing)")
     r = resolve(spec if spec is not None else RunFolder(resume)["spec"], data_dir, epochs, sets, runtime)
-    if resume is not None and r.spec.kind == "cnn" and (done := finished(RunFolder(resume), r, force)):
+    if resume is not None and (done := finished(RunFolder(resume), r, force)):
         console.line(finished_line(done))
         return done
     if r.spec.kind == "equations":
