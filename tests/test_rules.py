@@ -58,6 +58,28 @@ def test_rules_in_their_own_file(tmp_path):
     assert "rule 'kernel_size max 3'" in report.diagnostics[0].message
 
 
+@pytest.mark.parametrize("rules, code, column, hint", [
+    ("  conv2d: {kernal_size: 3}", "unknown-rule", 25, "did you mean 'kernel_size'?"),
+    ("  conv2d: {kernel_size: 3.0}", "bad-rule", 25, "write 3"),
+    ("  conv2d: {stride: '2'}", "bad-rule", 20, "write 2 without quotes"),
+    ("  conv2d: {padding: {in: [0, -1]}}", "bad-rule", 30, None),  # padding is never negative
+    ("  conv2d: {count: 1.5}", "bad-rule", 19, "e.g. count: 2 or count: {max: 2}"),
+])
+def test_a_rule_no_layer_could_meet_is_an_error_where_it_is_written(tmp_path, cli, rules, code, column, hint):
+    """In the spec, in a rules file of its own (and through the student spec naming it), and for design."""
+    (d,) = check_text(BASE % (3, 1, rules)).diagnostics
+    assert (d.code, d.line, d.column, d.hint) == (code, 9, column, hint)
+    (tmp_path / "rules.yaml").write_text("kind: rules\ninput: [32, 32, 3]\nconstraints:\n" + rules + "\n")
+    (d,) = check_file(tmp_path / "rules.yaml").diagnostics
+    assert (d.code, d.line, d.column) == (code, 4, column)
+    spec = tmp_path / "student.yaml"
+    spec.write_text((BASE % (3, 1, "")).replace("constraints:\n", "constraints: rules.yaml\n"))
+    (d,) = check_file(spec).diagnostics
+    assert (d.code, d.line) == ("rules-file", 8) and f"rules.yaml:4:{column}: error[{code}]" in d.message
+    r = cli("design", tmp_path / "rules.yaml", "--count")
+    assert r.code == 1 and f"rules.yaml:4:{column}: error[{code}]" in r.err and "designs meet" not in r.out
+
+
 def test_shared_rules_example_validates():
     assert check_file(ROOT / "specs/examples/q6-student.yaml").valid
     assert check_file(ROOT / "specs/rules/q6-rules.yaml").valid

@@ -6,6 +6,7 @@ there are; ``before_flatten`` and ``output`` pin shapes.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path as FsPath
 from typing import Annotated, Optional, Union
 
@@ -89,26 +90,82 @@ def count_breaks(rule, n: int) -> bool:
     return not (rule.allows(n) if isinstance(rule, Bounds) else n == rule)
 
 
+def _settings(type_name: str) -> set[str]:
+    return set(BY_TYPE[type_name].model_fields) - {"type", "name"}
+
+
+@lru_cache(maxsize=None)
+def _value_check(type_name: str, param: str):
+    """A strict pydantic validator of one layer setting (its type and bounds, as in a spec)."""
+    from pydantic import ConfigDict, TypeAdapter
+
+    f = BY_TYPE[type_name].model_fields[param]
+    kind = Annotated[(f.annotation, *f.metadata)] if f.metadata else f.annotation
+    return TypeAdapter(kind, config=ConfigDict(strict=True))
+
+
+def _fixed_values(rule, path: tuple) -> list[tuple[object, tuple]]:
+    """(value, where) of each value a rule pins: the rule itself, or each item of a bounds' 'in' list."""
+    if isinstance(rule, Bounds):
+        return [(v, path + ("in", k)) for k, v in enumerate(rule.in_ or [])]
+    return [(rule, path)]
+
+
+def rule_problems(rules, rules_path=("constraints",)) -> list[Diagnostic]:
+    """Rules that name no parameter of their layer type, or pin a value that parameter cannot take
+    (kernel_size 2.0, stride '2'): such a rule could never be met, and the design search would find nothing."""
+    from pydantic import ValidationError
+
+    out: list[Diagnostic] = []
+    for type_name in BY_TYPE:
+        for param, rule in (getattr(rules, type_name) or {}).items():
+            path = rules_path + (type_name, param)
+            if param == "count":
+                bad = [(v, at) for v, at in _fixed_values(rule, path) if type(v) is not int or v < 0]
+                out += [Diagnostic("bad-rule", f"{type_name} count {v!r}: a count is a whole number", at,
+                                   hint="e.g. count: 2 or count: {max: 2}") for v, at in bad]
+                continue
+            allowed = _settings(type_name)
+            if param not in allowed:
+                out.append(Diagnostic("unknown-rule", f"{type_name} has no parameter '{param}'", path,
+                                      hint=did_you_mean(param, allowed) or f"parameters: {', '.join(sorted(allowed))}"))
+                continue
+            for value, at in _fixed_values(rule, path):
+                try:
+                    _value_check(type_name, param).validate_python(value)
+                except ValidationError as exc:
+                    out.append(Diagnostic("bad-rule", f"{type_name} {param} {value!r} is not a value {param} can "
+                                          f"take ({exc.errors()[0]['msg'].lower()})", at,
+                                          hint=_fix(value)))
+    return out
+
+
+def _fix(value) -> str | None:
+    if isinstance(value, float) and value.is_integer():
+        return f"write {int(value)}"
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return f"write {value.strip()} without quotes"
+    return None
+
+
 def check_rules(rules, layers: list[Layer], report: ShapeReport, rules_path=("constraints",)) -> list[Diagnostic]:
     """Every broken rule as its own diagnostic: at the layer, or at the rule for counts."""
     out: list[Diagnostic] = []
     names = layer_names(layers)
+    unusable = {d.path[len(rules_path):len(rules_path) + 2] for d in rule_problems(rules, rules_path)}
     for type_name in BY_TYPE:
         block = getattr(rules, type_name)
         if not block:
             continue
-        allowed = set(BY_TYPE[type_name].model_fields) - {"type", "name"}
         mine = [(i, layer) for i, layer in enumerate(layers) if layer.type == type_name]
         for param, rule in block.items():
             rpath = rules_path + (type_name, param)
+            if (type_name, param) in unusable:
+                continue  # rule_problems reports it where the rule is written
             if param == "count":
                 if count_breaks(rule, len(mine)):
                     out.append(Diagnostic("rule-count", f"{len(mine)} {type_name} layer(s) break the rule "
                                           f"'count {rule_text(rule)}'", rpath))
-                continue
-            if param not in allowed:
-                out.append(Diagnostic("unknown-rule", f"{type_name} has no parameter '{param}'", rpath,
-                                      hint=did_you_mean(param, allowed) or f"parameters: {', '.join(sorted(allowed))}"))
                 continue
             for i, layer in mine:
                 value = layer.resolved()[param]
@@ -147,9 +204,11 @@ def load_rules_file(ref: str, spec_file: str):
     except SpecError as exc:
         return None, [Diagnostic("rules-file", f"rules file {ref}: {exc.diagnostics[0].format(str(path))}",
                                  ("constraints",))]
-    data = doc.data.get("constraints", doc.data)
+    inner = "constraints" in doc.data
     try:
-        return Constraints.model_validate(data), []
+        rules = Constraints.model_validate(doc.data["constraints"] if inner else doc.data)
+        return rules, [Diagnostic("rules-file", f"rules file {ref}: {doc.source.place(d).format(str(path))}",
+                                  ("constraints",)) for d in rule_problems(rules, ("constraints",) if inner else ())]
     except ValidationError as exc:
         first = exc.errors()[0]
         return None, [Diagnostic("rules-file", f"rules file {ref}: {path_text(tuple(first['loc']))}: {first['msg']}",

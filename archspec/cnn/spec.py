@@ -10,7 +10,7 @@ from ..diagnostics import Diagnostic
 from ..specbase import PositiveInt, SpecBase
 from ..training.config import TrainConfig
 from .layers import AnyLayer
-from .rules import Constraints, check_rules, load_rules_file
+from .rules import Constraints, check_rules, load_rules_file, rule_problems
 from .search import SearchConfig
 from .shapes import ShapeReport, infer, layer_names
 
@@ -36,7 +36,7 @@ class CnnSpec(SpecBase):
     def _rules(self):
         if isinstance(self.constraints, str):
             return load_rules_file(self.constraints, self.file)
-        return self.constraints, []
+        return self.constraints, [] if self.constraints is None else rule_problems(self.constraints)
 
     def rules(self):
         """The design rules (loading a referenced rules file), or None."""
@@ -84,3 +84,6 @@ class RulesSpec(SpecBase):
     input: Optional[Annotated[list[PositiveInt], Field(min_length=1, max_length=3)]] = None
     constraints: Constraints
     search: Optional[SearchConfig] = Field(None, description="narrows the design space of `archspec design`")
+
+    def check(self) -> list[Diagnostic]:
+        return rule_problems(self.constraints)

@@ -13,6 +13,7 @@ from ..cnn.search import SearchConfig
 from .space import Space, build_space
 
 KINDS = ("cnn", "rules")
+RULE_PROBLEMS = ("unknown-rule", "bad-rule", "rules-file")  # codes of rules that cannot be searched
 _SearchDoc = create_model("SearchDoc", search=(SearchConfig, ...))
 
 
@@ -72,8 +73,9 @@ def from_document(doc: Document) -> Problem:
     if "search" not in model_for(kind).model_fields:
         data.pop("search", None)  # read here; the spec model does not know the block
     spec, diags = parse_document(Document(data, doc.source, doc.file, doc.text))
-    if spec is None:
-        raise SpecError(diags, doc.file)
+    broken_rules = [d for d in diags if d.code in RULE_PROBLEMS]  # a search under them would find nothing
+    if spec is None or broken_rules:
+        raise SpecError(diags if spec is None else broken_rules, doc.file)
     if getattr(spec, "input", None) is None:
         _fail(doc, "design-input", "archspec design needs the input shape", (),
               hint="add input: [H, W, C], e.g. input: [224, 224, 3]")
