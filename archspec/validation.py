@@ -159,6 +159,20 @@ def _wrong_type(named: str, errors: list, path: tuple, received) -> Diagnostic:
                       f"{_shown(received)}", path, hint=hint)
 
 
+def _bad_value(msg: str, named: str | None, path: tuple, received) -> Diagnostic:
+    """pydantic's message with the value's name for its 'Input': 'padding should be greater than ...'."""
+    msg = f"{named} {msg[6:]}" if msg.startswith("Input ") and named else msg
+    return Diagnostic("bad-value", f"{msg}. Received: {path_text(path)}={_shown(received)}", path)
+
+
+def value_problem(exc: ValidationError, named: str, path: tuple, received) -> Diagnostic:
+    """The bad-value diagnostic of one value checked on its own (a TypeAdapter), worded as in a spec."""
+    errors = exc.errors()
+    if all(_type_error(e) for e in errors) and any(e["type"] in TAKES for e in errors):
+        return _wrong_type(named, errors, path, received)
+    return _bad_value(next(e for e in errors if not _type_error(e))["msg"], named, path, received)
+
+
 def pydantic_diagnostics(exc: ValidationError, data: dict, model: type) -> list[Diagnostic]:
     out, seen = [], set()
     found = [(err, _data_path(data, tuple(err["loc"]), err["type"] == "missing")) for err in exc.errors()]
@@ -192,9 +206,7 @@ def pydantic_diagnostics(exc: ValidationError, data: dict, model: type) -> list[
         elif _type_error(err) and named and any(e["type"] in TAKES for e in _at(found, path)):
             diag = _wrong_type(named, _at(found, path), path, received)
         else:
-            msg = err["msg"]
-            msg = f"{named} {msg[6:]}" if msg.startswith("Input ") and named else msg
-            diag = Diagnostic("bad-value", f"{msg}. Received: {path_text(path)}={_shown(received)}", path)
+            diag = _bad_value(err["msg"], named, path, received)
         key = (diag.code, diag.path)
         if key not in seen:  # a union reports each failed member; one line is enough
             seen.add(key)

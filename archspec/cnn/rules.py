@@ -6,6 +6,7 @@ there are; ``before_flatten`` and ``output`` pin shapes.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path as FsPath
 from typing import Annotated, Optional, Union
@@ -116,6 +117,8 @@ def rule_problems(rules, rules_path=("constraints",)) -> list[Diagnostic]:
     (kernel_size 2.0, stride '2'): such a rule could never be met, and the design search would find nothing."""
     from pydantic import ValidationError
 
+    from ..validation import value_problem
+
     out: list[Diagnostic] = []
     for type_name in BY_TYPE:
         for param, rule in (getattr(rules, type_name) or {}).items():
@@ -134,18 +137,9 @@ def rule_problems(rules, rules_path=("constraints",)) -> list[Diagnostic]:
                 try:
                     _value_check(type_name, param).validate_python(value)
                 except ValidationError as exc:
-                    out.append(Diagnostic("bad-rule", f"{type_name} {param} {value!r} is not a value {param} can "
-                                          f"take ({exc.errors()[0]['msg'].lower()})", at,
-                                          hint=_fix(value)))
+                    d = value_problem(exc, param, at, value)  # worded as the same value in a layer
+                    out.append(replace(d, code="bad-rule", message=f"{type_name} {d.message}"))
     return out
-
-
-def _fix(value) -> str | None:
-    if isinstance(value, float) and value.is_integer():
-        return f"write {int(value)}"
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return f"write {value.strip()} without quotes"
-    return None
 
 
 def check_rules(rules, layers: list[Layer], report: ShapeReport, rules_path=("constraints",)) -> list[Diagnostic]:
