@@ -4,7 +4,7 @@
 # Everything lands in $1 (default: out/).
 set -euo pipefail
 OUT=${1:-out}
-A=".venv/bin/archspec"
+A=${ARCHSPEC:-.venv/bin/archspec}  # tests set ARCHSPEC="python -m archspec"
 mkdir -p "$OUT/solutions" "$OUT/diagrams" "$OUT/designs"
 step() { printf '\n=== %s\n' "$*"; }
 
@@ -50,6 +50,6 @@ $A design specs/seed/q6-design.yaml --count
 $A design specs/seed/q6-design.yaml --top 3 --by params --out "$OUT/designs" | head -12
 
 step "archspec train specs/examples/digits-cnn.yaml (embedded 8x8 digits, no download)"
-$A train specs/examples/digits-cnn.yaml --out "$OUT/runs/digits-cnn"
+$A train specs/examples/digits-cnn.yaml --out "$OUT/runs/digits-cnn" --force  # --force: a re-run replaces the last demo run
 
 printf '\nDone. Open %s/diagrams/*.svg, %s/solutions/*.md and %s/runs/digits-cnn/ (curves.png, confusion_matrix.png, classification_report.txt).\n' "$OUT" "$OUT" "$OUT"
