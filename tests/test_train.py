@@ -205,6 +205,8 @@ def test_digits_reaches_95_percent_then_evaluate_predict_and_export(cli, tmp_pat
     assert ev["accuracy"] == pytest.approx(metrics["test_accuracy"]) and ev["images"] == 359
     r = cli("evaluate", DIGITS, "--weights", run / "model.safetensors", "--out", tmp_path / "ev")
     assert r.code == 0 and "macro avg" in r.out and (tmp_path / "ev" / "confusion_matrix.png").is_file()
+    r = cli("evaluate", run, "--format", "json")  # a run folder brings its spec and weights
+    assert r.code == 0 and json.loads(r.out)["accuracy"] == ev["accuracy"], r.err
 
     from PIL import Image
     from sklearn.datasets import load_digits
@@ -218,6 +220,7 @@ def test_digits_reaches_95_percent_then_evaluate_predict_and_export(cli, tmp_pat
     assert r.code == 0, r.err
     got = json.loads(r.out)
     assert [g["class"] for g in got] == [str(t) for t in d.target[:3]]
+    assert json.loads(cli("predict", run, *images, "--format", "json").out) == got
     assert all(abs(sum(t["probability"] for t in g["top"]) - 1) < 1 for g in got) and len(got[0]["top"]) == 3
     r = cli("predict", DIGITS, "--weights", run / "model.safetensors", images[0], tmp_path / "notes.txt")
     assert r.code == 1 and r.out.startswith(f"{images[0]}: 0 ") and "notes.txt: error: not an image" in r.err
@@ -232,4 +235,13 @@ def test_weights_of_another_network_are_refused(cli, tiny, folder, tmp_path):
     r = cli("evaluate", DIGITS, "--weights", run / "model.safetensors")
     assert r.code == 1 and "do not fit digits-cnn" in r.err and "conv1.weight" in r.err
     r = cli("evaluate", DIGITS, "--weights", tmp_path / "nope.safetensors")
-    assert r.code == 1 and "no such file" in r.err
+    assert r.code == 1 and f"no trained weights at {tmp_path / 'nope.safetensors'}" in r.err
+    r = cli("evaluate", DIGITS)
+    assert r.code == 1 and "give --weights FILE" in r.err and "or the run folder" in r.err
+    r = cli("evaluate", run, "--weights", tmp_path / "other.safetensors")
+    assert r.code == 1 and "brings its own weights" in r.err
+    r = cli("evaluate", tmp_path)
+    assert r.code == 1 and "is not an archspec run folder" in r.err
+    (run / "model.safetensors").unlink()  # as if the run stopped before its last epoch
+    r = cli("evaluate", run)
+    assert r.code == 1 and f"the run has not finished; continue it with archspec train --resume {run}" in r.err

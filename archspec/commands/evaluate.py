@@ -7,8 +7,9 @@ import sys
 
 def register(sub):
     p = sub.add_parser("evaluate", help="accuracy, per-class report and confusion matrix of trained weights")
-    p.add_argument("spec", metavar="SPEC")
-    p.add_argument("--weights", required=True, metavar="FILE", help="model.safetensors of a run folder")
+    p.add_argument("spec", metavar="SPEC_OR_RUN", help="a spec file with --weights, or a run folder (its spec "
+                   "and model.safetensors)")
+    p.add_argument("--weights", metavar="FILE", help="model.safetensors of a run folder (or the folder)")
     p.add_argument("--data", metavar="PATH", help="folder of the training layout (default: the spec's dataset)")
     p.add_argument("--split", choices=("test", "val", "train", "all"), default="test",
                    help="which split to score (default: test, the images the run held out; 'all' for a new folder)")

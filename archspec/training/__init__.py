@@ -35,8 +35,9 @@ def train(spec, data_dir=None, epochs=None, out=None, sets=(), resume=None, forc
                   timeout=timeout or DEFAULT_TIMEOUT)
 
 
-def evaluate(spec, weights, data_dir=None, split="test", out=None):
-    """Accuracy, loss, per-class report and confusion matrix of trained weights (dict)."""
+def evaluate(spec, weights=None, data_dir=None, split="test", out=None):
+    """Accuracy, loss, per-class report and confusion matrix of trained weights (dict). ``spec`` may be a run
+    folder, which brings its own weights: ``evaluate("runs/digits")``."""
     from ..cli import need
 
     need("torch")
@@ -46,7 +47,8 @@ def evaluate(spec, weights, data_dir=None, split="test", out=None):
 
 
 def predict(spec, weights, images, top=3):
-    """Per image file: predicted class and top-k probabilities (list of dicts)."""
+    """Per image file: predicted class and top-k probabilities (list of dicts). ``spec`` may be a run folder
+    and ``weights`` None: ``predict("runs/digits", None, ["img.png"])``."""
     from ..cli import need
 
     need("torch")

@@ -48,10 +48,36 @@ def load_weights(model, weights, spec) -> dict:
     return meta
 
 
+def spec_and_weights(spec, weights=None) -> tuple[Path, Path]:
+    """(spec file, weights file) from a spec and its weights, or a run folder alone (its resolved spec.yaml
+    and model.safetensors); ``weights`` may also be a run folder."""
+    spec, weights = Path(spec), None if weights is None else Path(weights)
+    if spec.is_dir():
+        if weights is not None and not weights.is_dir() and weights != RunFolder(spec)["weights"]:
+            raise InferenceError(f"{spec} is a run folder, which brings its own weights: drop --weights, or give "
+                                 "the spec file instead of the folder")
+        spec, weights = RunFolder(spec)["spec"], RunFolder(spec)["weights"]
+        if not spec.is_file():
+            raise InferenceError(f"{spec.parent} is not an archspec run folder (it has no {spec.name})")
+    elif weights is None:
+        raise InferenceError(f"which weights? give --weights FILE (the model.safetensors of a run folder), or "
+                             f"the run folder instead of {spec}")
+    if weights.is_dir():
+        weights = RunFolder(weights)["weights"]
+    if not weights.is_file():
+        folder = weights.parent
+        done = RunFolder(folder)["checkpoint"].is_file()
+        raise InferenceError(f"no trained weights at {weights}" + (
+            f": the run has not finished; continue it with archspec train --resume {folder}" if done else ""))
+    return spec, weights
+
+
 def load_model(spec, weights, data_dir=None, sets=()) -> Loaded:
-    """The spec's network with trained weights (safetensors only); refuses weights of another shape."""
+    """The spec's network with trained weights (safetensors only); refuses weights of another shape.
+    ``spec`` may be a run folder and then ``weights`` None (see ``spec_and_weights``)."""
     from ..torchbuild import build
 
+    spec, weights = spec_and_weights(spec, weights)
     r = resolve(spec, data_dir=data_dir, sets=sets)
     if r.spec.kind != "cnn":
         raise InferenceError(f"evaluate and predict work on image classifiers (kind: cnn); {r.spec.title} is an "
@@ -67,7 +93,7 @@ def load_model(spec, weights, data_dir=None, sets=()) -> Loaded:
     return Loaded(r, model, meta, batches)
 
 
-def evaluate(spec, weights, data_dir=None, split="test", out=None, sets=()) -> dict:
+def evaluate(spec, weights=None, data_dir=None, split="test", out=None, sets=()) -> dict:
     """Accuracy, loss and the per-class report of trained weights on a data set of the training layout."""
     m = load_model(spec, weights, data_dir, sets)
     cfg = m.r.train
