@@ -5,6 +5,7 @@ Process runs (each starts real worker processes through ``archspec train --nproc
   1-process run with the same seed and global batch to float rounding (see ``test_two_processes_...``);
 - a worker SIGKILLed mid-epoch with --max-restarts 1: torchrun restarts the group, training resumes from
   the epoch-1 checkpoint and ends bit-identical to the uninterrupted 2-process run;
+- two torchrun agents (--nnodes 2, c10d), as on two machines, give the same weights as --nproc 2;
 - a worker that hangs: the collective times out (--timeout), the failure names the checkpoint and
   ``--resume`` finishes the run.
 """
@@ -185,6 +186,30 @@ def test_two_processes_cover_the_test_set_once_and_match_one_process(two_process
         assert b["val_loss"] == pytest.approx(a["val_loss"], rel=1e-5)
     assert m["test_loss"] == pytest.approx(one["test_loss"], rel=1e-5)
     assert abs(m["test_accuracy"] - one["test_accuracy"]) <= 1 / TEST_IMAGES
+
+
+def test_two_machines_through_torchrun_match_two_local_processes(spec, two_processes, tmp_path):
+    """The README's several-machines command, with two 'machines' on this one (one torchrun agent each,
+    c10d rendezvous, the run folder on storage both see): one run folder, the same weights as --nproc 2."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
+    env["OMP_NUM_THREADS"] = "1"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc-per-node", "1",
+           "--rdzv-backend", "c10d", "--rdzv-endpoint", f"127.0.0.1:{port}", "--rdzv-id", "job1",
+           "-m", "archspec", "train", str(spec), "--out", str(tmp_path / "job1")]
+    nodes = [subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(2)]
+    outs = [node.communicate(timeout=180) for node in nodes]
+    assert [node.returncode for node in nodes] == [0, 0], outs
+    assert sum(out.count("test accuracy") for out, _ in outs) == 1  # rank 0 alone reports
+    m = json.loads((tmp_path / "job1" / "metrics.json").read_text())
+    assert (m["world_size"], m["backend"]) == (2, "gloo")
+    (local,) = list((two_processes[0] / "runs" / "ddp-digits").iterdir())
+    assert max_diff(weights(local), weights(tmp_path / "job1")) == 0.0
 
 
 def test_killed_worker_is_restarted_and_resumes_from_the_last_checkpoint(spec, two_processes, tmp_path):
