@@ -123,6 +123,9 @@ def test_resuming_a_complete_run_changes_nothing_and_more_epochs_train_longer(cl
     assert all(torch.equal(a[k], b[k]) for k in a)  # 2 epochs + 1 more == 3 epochs in one go
     assert "epochs: 3" in (run / "spec.yaml").read_text()
     assert "trained all 3 epochs" in cli("train", "--resume", run).out
+    (run / "metrics.json").write_text("{")  # stopped while writing its reports: resuming finishes them
+    assert cli("train", "--resume", run).code == 0
+    assert json.loads((run / "metrics.json").read_text())["epochs_run"] == 3
 
 
 def test_resume_refuses_an_edited_spec_or_other_data_unless_forced(cli, tiny, tmp_path):

@@ -45,10 +45,14 @@ def finished(folder: RunFolder, r: Resolved, force: bool) -> Run | None:
         state = State(**meta["state"])
     except (WeightsError, KeyError, TypeError):
         return None  # resuming reports what is wrong with the checkpoint
-    if not folder["metrics"].is_file() or (state.epoch < r.train.epochs and not state.stopped_early):
+    if state.epoch < r.train.epochs and not state.stopped_early:
         return None
+    try:
+        metrics = json.loads(folder["metrics"].read_text())
+    except (OSError, ValueError):
+        return None  # the run stopped while finishing: resuming scores it and writes its reports
     refuse(folder, spec_changes(meta.get("spec"), r.resolved()), force)
-    return Run(folder, json.loads(folder["metrics"].read_text()), state)
+    return Run(folder, metrics, state)
 
 
 def finished_line(run: Run) -> str:
