@@ -19,7 +19,8 @@ def register(sub):
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
                    help="override a spec value, e.g. --set train.optimizer.lr=0.01 (short: lr=0.01, "
                    "batch_size=32); repeatable")
-    p.add_argument("--resume", metavar="RUNDIR", help="continue an interrupted run from its last complete epoch")
+    p.add_argument("--resume", metavar="RUNDIR", help="continue an interrupted run from its last complete epoch "
+                   "(with --epochs: train a finished run longer)")
     p.add_argument("--force", action="store_true", help="resume although the spec or data changed; "
                    "overwrite an existing --out run")
     p.add_argument("--quiet", "-q", action="store_true", help="print only warnings and errors")
