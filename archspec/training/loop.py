@@ -180,7 +180,7 @@ class Tally:
 
     def __init__(self, world, epoch: int, steps: int, batch_size: int, n: int):
         self.world, self.epoch, self.steps, self.bs, self.n = world, epoch, steps, batch_size, n
-        self.pending: list = []  # per unsettled step: (this rank's loss sum, its hits), 0-dim device tensors
+        self.pending: list = []  # per unsettled step: [this rank's loss sum, its hits], a 2-vector on the device
         self.settled = 0  # steps read back
         self.total, self.correct, self.seen = 0.0, 0, 0
 
