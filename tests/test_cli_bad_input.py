@@ -34,3 +34,25 @@ def test_missing_and_binary_files(command, cli, tmp_path, monkeypatch):
     for path in (tmp_path / "missing.yaml", junk):
         r = cli(command[0], path, *command[1:])
         assert r.code in (1, 2) and "Traceback" not in r.out + r.err, f"{command[0]} {path.name}: {r.out}{r.err}"
+
+
+
+SEED = ROOT / "specs" / "seed"
+WRITERS = [("explain", SEED / "q2-backprop.yaml", "-o"), ("render", SEED / "q3a.yaml", "-o"),
+           ("design", SEED / "q6-design.yaml", "--top", "1", "--out"), ("schema", "-o"),
+           ("compile", SEED / "q5-architecture.yaml", "-q", "--code")]
+
+
+@pytest.mark.parametrize("command", WRITERS, ids=lambda c: c[0])
+def test_unwritable_output_is_one_line_not_a_traceback(command, cli, tmp_path):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder should be")
+    r = cli(*command, blocker / "sub" / "out.svg")
+    assert r.code == 1, f"exit {r.code}\n{r.out}{r.err}"
+    assert f"archspec {command[0]}: cannot write" in r.err and "blocker is a file, not a folder" in r.err, r.err
+
+
+@pytest.mark.parametrize("command", [("explain", SEED / "q2-backprop.yaml", "-o"), ("schema", "-o")], ids=lambda c: c[0])
+def test_output_file_that_is_a_folder(command, cli, tmp_path):
+    r = cli(*command, tmp_path)
+    assert r.code == 1 and f"archspec {command[0]}: cannot write {tmp_path}: Is a directory" in r.err, r.err

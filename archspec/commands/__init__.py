@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 
 def load_or_report(path: str):
@@ -31,3 +32,16 @@ def spec_with(path: str, what: str, command: str):
         print(f"archspec {command}: kind '{spec.kind}' has no {what}", file=sys.stderr)
         return None, 2
     return spec, fn
+
+
+def write_output(command: str, path, write) -> bool:
+    """``write(path)`` after creating its folder; False, with one line on stderr, when the OS refuses."""
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        write(path)
+    except OSError as exc:
+        blocker = next((p for p in Path(path).parents if p.is_file()), None)  # a folder on the way is a file
+        reason = f"{blocker} is a file, not a folder" if blocker else exc.strerror or exc
+        print(f"archspec {command}: cannot write {path}: {reason}", file=sys.stderr)
+        return False
+    return True

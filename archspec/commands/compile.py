@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import load_or_report
+from . import load_or_report, write_output
 
 
 def register(sub):
@@ -59,12 +59,8 @@ def export_onnx(model, spec, path: str) -> None:
 
 
 def _write(path: str, write) -> bool:
-    """``write(path)`` into a new or existing folder; False (and one line on stderr) when the OS refuses."""
-    try:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        write(path)
-    except OSError as exc:
-        print(f"archspec compile: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+    """``write(path)``, then 'wrote PATH' on stderr; False when the OS refuses (said on stderr)."""
+    if not write_output("compile", path, write):
         return False
     print(f"wrote {path}", file=sys.stderr)
     return True

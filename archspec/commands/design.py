@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import add_format
+from . import add_format, write_output
 
 METRICS = ("params", "macs", "memory", "depth")
 
@@ -57,11 +57,10 @@ def run(args) -> int:
     designs = top(problem.space, k, args.by, problem.search.prefer) if result.count else []
     files = {}
     if args.out and designs:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
         for d in designs:
-            path = out / f"{problem.name}-{args.by}-{d.rank:02d}.yaml"
-            path.write_text(design_yaml(problem, d, args.by, result.count))
+            path = Path(args.out) / f"{problem.name}-{args.by}-{d.rank:02d}.yaml"
+            if not write_output("design", path, lambda p: p.write_text(design_yaml(problem, d, args.by, result.count))):
+                return 1
             files[d.rank] = str(path)
     problems = [d.format(problem.file) for d in result.diagnostics]
     if args.format == "json":

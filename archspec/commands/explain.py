@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import inspect
 import sys
+from pathlib import Path
 
-from . import add_format, spec_with
+from . import add_format, spec_with, write_output
 
 
 def register(sub):
@@ -30,8 +31,7 @@ def run(args) -> int:
             return 2
     text = explain(spec, format=args.format, **options)
     if args.output:
-        with open(args.output, "w") as fh:
-            fh.write(text + "\n")
+        return 0 if write_output("explain", args.output, lambda path: Path(path).write_text(text + "\n")) else 1
     else:
         print(text)
     return 0

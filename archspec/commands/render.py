@@ -5,6 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from . import write_output
+
 # option -> the kind it applies to (others ignore it, with a warning)
 APPLIES = {"values": "equations", "grads": "equations", "group": "cnn", "cell": "feature_map"}
 DRAWS_INVALID = {"cnn"}  # kinds whose diagram marks rule and shape problems instead of refusing
@@ -120,9 +122,11 @@ def run(args) -> int:
                   file=sys.stderr)
         try:
             graph = render(spec, **opts)
-            if target != "-":
-                Path(target).parent.mkdir(parents=True, exist_ok=True)
-            write(graph, target, fmt)
+            if target == "-":
+                write(graph, target, fmt)
+            elif not write_output("render", target, lambda path: write(graph, path, fmt)):
+                status = 1
+                continue
         except GraphvizMissing as exc:
             print(f"archspec render: {exc}", file=sys.stderr)
             return 1

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+from . import write_output
 
 
 def register(sub):
@@ -15,8 +18,7 @@ def run(args) -> int:
 
     text = json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
     if args.output:
-        with open(args.output, "w") as fh:
-            fh.write(text)
+        return 0 if write_output("schema", args.output, lambda path: Path(path).write_text(text)) else 1
     else:
         print(text, end="")
     return 0
