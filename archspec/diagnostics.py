@@ -30,7 +30,8 @@ class Diagnostic:
         return replace(self, line=line, column=column)
 
     def format(self, file: str = "<spec>") -> str:
-        text = f"{file}:{self.line}:{self.column}: {self.severity}[{self.code}]: {self.message}"
+        where = f"{file}:{self.line}:{self.column}" if self.line else file  # line 0: not at a place in the file
+        text = f"{where}: {self.severity}[{self.code}]: {self.message}"
         if self.hint:
             text += f"\n    hint: {self.hint}"
         return text

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 import archspec
+from archspec.diagnostics import SpecError
 from archspec.equations import forward, gradients, loss
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,10 +85,20 @@ def test_steps(cli):
 
 
 @pytest.mark.parametrize("args, message", [(["--activation", "relux"], "did you mean 'relu'?"),
-                                           (["--steps", "0"], "--steps must be between 1")])
-def test_bad_options_are_clean_errors(cli, args, message):
+                                           (["--steps", "0"], "--steps: must be an integer between 1 and 100,000"),
+                                           (["--steps", "1e9"], "Received: 1e9")])
+def test_bad_options_are_usage_errors(cli, args, message):
+    """A bad flag is a usage error (exit 2) about the flag, not a diagnostic placed at line 0 of the spec."""
     r = cli("explain", Q2, *args)
-    assert r.code == 1 and message in r.err and "Traceback" not in r.err
+    assert r.code == 2 and message in r.err and "Traceback" not in r.err and ":0:0" not in r.err
+
+
+def test_an_unplaced_diagnostic_names_the_file_without_line_0():
+    from archspec.equations.solve import solve
+
+    with pytest.raises(SpecError) as exc:
+        solve(archspec.load(Q2), steps=0)
+    assert str(exc.value).startswith(f"{Q2}: error[bad-steps]:")
 
 
 def test_symbolic_specs_explain_without_numbers(cli):
@@ -105,6 +116,12 @@ def test_check_flags_exactly_the_deliberate_mistake(cli):
     assert len(wrong) == 1 and wrong[0].startswith("updated.w5")
     js = json.loads(cli("check", GRADED, "--format", "json").out)
     assert js["wrong"] == 1 and js["correct"] == 22
+
+
+@pytest.mark.parametrize("rtol", ["-1", "nan", "inf", "abc"])
+def test_check_refuses_a_tolerance_that_grades_nothing(cli, rtol):
+    r = cli("check", GRADED, "--rtol", rtol)  # -1 crashed in math.isclose; nan graded exact answers WRONG
+    assert r.code == 2 and f"--rtol: must be a number >= 0 such as 1e-3. Received: {rtol}" in r.err
 
 
 def test_check_passes_correct_answers_and_reports_unknown_keys(cli, tmp_path):

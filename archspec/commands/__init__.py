@@ -1,6 +1,8 @@
 """One module per CLI subcommand; see ``archspec.cli.COMMANDS``."""
 from __future__ import annotations
 
+import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -45,3 +47,26 @@ def write_output(command: str, path, write) -> bool:
         print(f"archspec {command}: cannot write {path}: {reason}", file=sys.stderr)
         return False
     return True
+
+
+def int_in(least: int, most: int | None = None):
+    """argparse type: an integer from ``least`` to ``most``; anything else is a usage error (exit 2)."""
+    def parse(text: str) -> int:
+        value = int(text) if text.strip().lstrip("+-").isdigit() else None
+        if value is None or value < least or (most is not None and value > most):
+            want = (f"an integer between {least:,} and {most:,}" if most is not None else
+                    "a positive integer" if least == 1 else f"an integer >= {least}")
+            raise argparse.ArgumentTypeError(f"must be {want}. Received: {text}")
+        return value
+    return parse
+
+
+def tolerance(text: str) -> float:
+    """argparse type: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0 such as 1e-3. Received: {text}")
+    return value

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import sys
 
-from . import add_format, spec_with
+from . import add_format, spec_with, tolerance
 
 
 def register(sub):
     p = sub.add_parser("check", help="compare the spec's answers: block with archspec's own results")
     p.add_argument("spec", metavar="SPEC")
-    p.add_argument("--rtol", type=float, default=1e-3, help="relative tolerance (default 1e-3)")
+    p.add_argument("--rtol", type=tolerance, default=1e-3, help="relative tolerance (default 1e-3)")
     add_format(p, ["text", "markdown", "json"], "text")
     p.set_defaults(func=run)
 

@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import add_format, write_output
+from . import add_format, int_in, write_output
 
 METRICS = ("params", "macs", "memory", "depth")
 
@@ -14,7 +14,7 @@ def register(sub):
     p = sub.add_parser("design", help="count the designs a rule set allows; write the best as spec files")
     p.add_argument("rules", metavar="RULES", help="a cnn spec or rules file with input: and constraints:")
     p.add_argument("--count", action="store_true", help="only count the designs (exactly, without listing them)")
-    p.add_argument("--top", type=int, metavar="K", help="the K best designs (default 5 unless --count)")
+    p.add_argument("--top", type=int_in(1), metavar="K", help="the K best designs (default 5 unless --count)")
     p.add_argument("--by", choices=METRICS, default="params", help="rank by (smallest first; default: params)")
     p.add_argument("--out", metavar="DIR", help="write each design as a spec file into DIR")
     add_format(p, ["text", "json"], "text")
@@ -48,9 +48,6 @@ def run(args) -> int:
     from ..design import count, load_problem, top
     from ..design.write import design_yaml
 
-    if args.top is not None and args.top < 1:
-        print("archspec design: --top needs a positive number", file=sys.stderr)
-        return 2
     problem = load_problem(args.rules)
     result = count(problem.space)
     k = args.top if args.top is not None else (0 if args.count else 5)

@@ -1,19 +1,37 @@
 """archspec explain SPEC: a worked solution, as a student would write it by hand."""
 from __future__ import annotations
 
+import argparse
 import inspect
 import sys
 from pathlib import Path
 
-from . import add_format, spec_with, write_output
+from . import add_format, int_in, spec_with, write_output
+
+
+def _steps(text: str) -> int:
+    from ..equations.solve import MAX_STEPS  # imported when the option is given, not on every start
+
+    return int_in(1, MAX_STEPS)(text)
+
+
+def _activation(text: str) -> str:
+    from ..diagnostics import SpecError
+    from ..equations.solve import check_activation
+
+    try:
+        return check_activation(text)
+    except SpecError as exc:
+        raise argparse.ArgumentTypeError(f"unknown activation {text!r}; {exc.diagnostics[0].hint}") from None
 
 
 def register(sub):
     p = sub.add_parser("explain", help="worked solution: forward/backprop steps, convolution sums, shape arithmetic")
     p.add_argument("spec", metavar="SPEC")
     add_format(p, ["markdown", "latex", "json", "text"], "markdown")
-    p.add_argument("--steps", type=int, help="backpropagation steps (equation networks; default 1)")
-    p.add_argument("--activation", help="override every hidden activation, e.g. relu (equation networks)")
+    p.add_argument("--steps", type=_steps, help="backpropagation steps (equation networks; default 1)")
+    p.add_argument("--activation", type=_activation,
+                   help="override every hidden activation, e.g. relu (equation networks)")
     p.add_argument("-o", "--output", help="write to this file instead of stdout")
     p.set_defaults(func=run)
 
