@@ -57,6 +57,14 @@ class SpecBase(Strict):
     name: str | None = Field(None, description="shown in tables, diagrams and run folders")
     description: str | None = None
     _file: str = PrivateAttr("<spec>")
+    _source: object = PrivateAttr(None)  # the loader's SourceMap: places diagnostics found after loading
+
+    def error(self, diagnostics: list[Diagnostic]):
+        """A SpecError of problems found after loading (e.g. while computing), at their lines where known."""
+        from .diagnostics import SpecError
+
+        placed = [self._source.place(d) if self._source is not None else d for d in diagnostics]
+        return SpecError(placed, self._file)
 
     @property
     def file(self) -> str:

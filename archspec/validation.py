@@ -232,7 +232,7 @@ def parse_document(doc: Document):
         diags = pydantic_diagnostics(exc, data, model)
         placed = [doc.source.place(d, prefer_key=d.code == "unknown-key") for d in diags]
         return None, sorted(placed, key=lambda d: (d.line, d.column))
-    spec._file = doc.file
+    spec._file, spec._source = doc.file, doc.source
     return spec, [doc.source.place(d) for d in spec.check()]
 
 

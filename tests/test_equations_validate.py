@@ -50,6 +50,14 @@ CASES = {
     "unknown-target": (listed("y = sigmoid(w1*x)") + "targets: {yy: 1}\n", "unknown-target", 4, 15),
     "bce-needs-sigmoid": (listed("y = relu(w1*x)") + "targets: {y: 1}\nloss: binary_cross_entropy\n",
                           "bad-loss", 5, 7),
+    # values a float64 worked solution cannot take, at the largest given value (were tracebacks in explain/render)
+    "saturated-bce": (listed("y = sigmoid(w1*x)") + "inputs: {x: 10}\nweights: {w1: 5}\ntargets: {y: 0}\n"
+                      "loss: binary_cross_entropy\n", "numeric-range", 4, 13),
+    "softmax-overflow": (listed("y1 = identity(w1*x)", "y2 = identity(w2*x)") + "inputs: {x: 1}\n"
+                         "weights: {w1: 1000, w2: -1000}\ntargets: {y1: 0, y2: 1}\nloss: cross_entropy\n",
+                         "numeric-range", 6, 15),
+    "infinite-sum": (listed("y = sigmoid(w1*x)") + "inputs: {x: 1e300}\nweights: {w1: 1e300}\n", "numeric-range",
+                     4, 13),
 }
 
 
@@ -136,3 +144,12 @@ def test_several_equations_in_one_string_get_a_list_hint():
     with pytest.raises(ParseError) as info:
         parse_equation("z = w1*x1\ny = sigmoid(w2*z)")
     assert info.value.offset == 10 and "list" in info.value.hint
+
+
+def test_diverging_gradient_descent_is_a_located_error(cli, tmp_path):
+    path = tmp_path / "diverge.yaml"
+    path.write_text(listed("y = identity(w1*x)") + "inputs: {x: 3}\nweights: {w1: 1}\ntargets: {y: 1}\n"
+                    "learning_rate: 50\n")
+    assert cli("explain", path, "--steps", "5").code == 0  # large but finite numbers are shown
+    r = cli("explain", path, "--steps", "200")  # (w1 grows 17-fold a step) was an OverflowError traceback
+    assert r.code == 1 and f"{path}:7:16: error[numeric-range]" in r.err and "smaller learning_rate" in r.err

@@ -7,6 +7,7 @@ dl/db_j = delta_j. Update: w <- w - eta * dl/dw.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .activations import ACTIVATIONS, FUNCTIONS
@@ -101,3 +102,18 @@ def train(net: Network, params: dict[str, float], targets: dict, loss: str, lr: 
         history.append(Step(params, p, b))
         params = update(net, params, b.grad, lr)
     return history, run(net, params, targets, loss)
+
+
+def numeric_problem(net: Network, params: dict[str, float], targets: dict | None, loss: str) -> str | None:
+    """Why one forward and backward pass has no finite float64 answer (overflow, log(0), 0/0), or None."""
+    stage = "the forward pass and loss"
+    try:
+        p = run(net, params, targets, loss)
+        stage = "the gradients"
+        b = backward(net, p, targets, loss)
+    except (ArithmeticError, ValueError) as exc:  # math.exp overflow, log(0) domain error, division by zero
+        return f"{stage} cannot be computed in float64 ({exc.args[-1]})"
+    named = {**{net.pre[n]: v for n, v in p.z.items()}, **p.a, "l": p.loss or 0.0,
+             **{f"dl/d{w}": g for w, g in (b.grad.items() if b else ())}}
+    bad = [f"{k} = {v}" for k, v in named.items() if not math.isfinite(v)]
+    return f"{stage if b is None else 'the worked values'} are not finite: {', '.join(bad[:3])}" if bad else None

@@ -1,6 +1,7 @@
 """Every number and formula of a worked solution, computed once (presenting lives in explain.py)."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from ..diagnostics import Diagnostic, SpecError, did_you_mean
@@ -75,12 +76,21 @@ def solve(spec, steps: int = 1, activation: str | None = None) -> Solution:
     if not spec.numeric():
         return sol
     sol.params, sol.targets = spec.values(), spec.targets
-    sol.first = run(net, sol.params, spec.targets, spec.loss)
-    sol.back = backward(net, sol.first, spec.targets, spec.loss)
-    if sol.back is None:
-        sol.jac = jacobian(net, sol.first)
-    elif spec.learning_rate is not None:
-        sol.history, sol.final = train(net, sol.params, spec.targets, spec.loss, spec.learning_rate, steps)
+    try:
+        sol.first = run(net, sol.params, spec.targets, spec.loss)
+        sol.back = backward(net, sol.first, spec.targets, spec.loss)
+        if sol.back is None:
+            sol.jac = jacobian(net, sol.first)
+        elif spec.learning_rate is not None:
+            sol.history, sol.final = train(net, sol.params, spec.targets, spec.loss, spec.learning_rate, steps)
+            if not all(map(math.isfinite, [sol.final.loss, *sol.final.params.values()])):
+                raise OverflowError("the weights or the loss became infinite")
+    except (ArithmeticError, ValueError) as exc:  # validation checked the first pass with the spec's activations
+        raise spec.error([Diagnostic(
+            "numeric-range", f"the worked solution leaves float64's range ({exc.args[-1]})",
+            ("learning_rate",) if sol.first is not None and spec.learning_rate is not None else (),
+            hint=f"gradient descent diverges: use a smaller learning_rate or fewer than {steps:,} steps"
+            if sol.first is not None else "use smaller inputs and weights")]) from None
     return sol
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import Field, FiniteFloat
 
-from ..diagnostics import Diagnostic, did_you_mean
+from ..diagnostics import Diagnostic, did_you_mean, errors
 from ..specbase import SpecBase, Strict
 from ..training.config import EquationTrain
 from .lower import Network, lower
@@ -136,6 +136,8 @@ class EquationsSpec(SpecBase):
                                       ("targets", name), hint=did_you_mean(name, net.outputs)
                                       or f"outputs: {', '.join(net.outputs)}"))
         out += self._check_loss(net)
+        if not errors(out) and self.numeric():
+            out += self._check_range(net)
         if self.train is not None:
             out += self.train.check(net)
         return out
@@ -149,6 +151,18 @@ class EquationsSpec(SpecBase):
             if isinstance(given, list) and name in given:
                 return (role, given.index(name))
         return ("equations",)
+
+    def _check_range(self, net: Network) -> list[Diagnostic]:
+        """The given values must give finite numbers: no overflow, no saturated sigmoid under a log."""
+        from .backprop import numeric_problem
+
+        why = numeric_problem(net, self.values(), self.targets, self.loss)
+        if why is None:
+            return []
+        name, value = max(self.values().items(), key=lambda kv: abs(kv[1]))
+        return [Diagnostic("numeric-range", f"{why}; the largest given value is {name}={value:g}", self._where(name),
+                           hint="use smaller inputs and weights: a sigmoid of a large sum is exactly 1 in float64, "
+                                "and exp overflows above 709")]
 
     def _check_loss(self, net: Network) -> list[Diagnostic]:
         if not self.targets:
