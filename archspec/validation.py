@@ -1,6 +1,7 @@
 """File -> located diagnostics: load, pick the kind, run pydantic, run semantic checks."""
 from __future__ import annotations
 
+import os
 import re
 import typing
 from pathlib import Path as FsPath
@@ -264,12 +265,20 @@ def load(source) -> object:
     return report.spec
 
 
+def _yaml_below(folder: FsPath):
+    """*.yaml / *.yml files under ``folder``, not descending into hidden folders."""
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        yield from (FsPath(root) / f for f in files if f.endswith((".yaml", ".yml")) and not f.startswith("."))
+
+
 def spec_files(paths) -> list[FsPath]:
-    """Expand folders to their *.yaml / *.yml files, sorted; files pass through."""
+    """Expand folders to their *.yaml / *.yml files, sorted, skipping hidden ones (.venv, .git,
+    .pre-commit-config.yaml); files named on the command line pass through."""
     out = []
     for p in map(FsPath, paths):
         if p.is_dir():
-            out += sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml") and q.is_file())
+            out += sorted(_yaml_below(p))
         else:
             out.append(p)
     return out

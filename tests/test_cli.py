@@ -97,3 +97,14 @@ def test_explain_refuses_options_the_kind_does_not_take(cli, spec, option):
 def test_explain_passes_equation_options(cli):
     r = cli("explain", ROOT / "specs/seed/q2-backprop.yaml", "--activation", "relu", "--steps", "2", "--format", "json")
     assert r.code == 0 and "loss_after" in r.out
+
+
+def test_validate_a_folder_skips_hidden_files_and_folders(cli, tmp_path):
+    """`archspec validate .` in a project must not read .venv's or .git's YAML (torch ships some) as specs."""
+    (tmp_path / "net.yaml").write_text((ROOT / "specs" / "seed" / "q3a.yaml").read_text())
+    for hidden in (".venv/lib/torch/schema.yaml", ".git/x.yml", ".pre-commit-hooks.yaml"):
+        (tmp_path / hidden).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / hidden).write_text("- id: not-a-spec\n")
+    r = cli("validate", tmp_path)
+    assert r.code == 0 and "1 valid, 0 invalid" in r.err, r.out + r.err
+    assert cli("validate", tmp_path / ".pre-commit-hooks.yaml").code == 1  # named on the command line: checked
