@@ -108,3 +108,18 @@ def test_validate_a_folder_skips_hidden_files_and_folders(cli, tmp_path):
     r = cli("validate", tmp_path)
     assert r.code == 0 and "1 valid, 0 invalid" in r.err, r.out + r.err
     assert cli("validate", tmp_path / ".pre-commit-hooks.yaml").code == 1  # named on the command line: checked
+
+
+@pytest.mark.parametrize("suffix, start", [(".tex", "% archspec explain --format latex"), (".json", "{"),
+                                           (".md", "# q2-backprop"), (".txt", "q2-backprop: worked solution\n===")])
+def test_explain_output_format_follows_the_extension(cli, tmp_path, suffix, start):
+    """As render does: `explain -o q2.tex` writes LaTeX (it wrote Markdown into a .tex file)."""
+    out = tmp_path / f"q2{suffix}"
+    assert cli("explain", ROOT / "specs" / "seed" / "q2-backprop.yaml", "-o", out).code == 0
+    assert out.read_text().startswith(start)
+
+
+def test_explain_format_flag_wins_over_the_extension(cli, tmp_path):
+    out = tmp_path / "q2.tex"
+    assert cli("explain", ROOT / "specs" / "seed" / "q2-backprop.yaml", "-o", out, "--format", "markdown").code == 0
+    assert out.read_text().startswith("# q2-backprop")

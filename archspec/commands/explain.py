@@ -6,7 +6,9 @@ import inspect
 import sys
 from pathlib import Path
 
-from . import add_format, int_in, spec_with, write_output
+from . import int_in, spec_with, write_output
+
+FORMATS = {".md": "markdown", ".tex": "latex", ".json": "json", ".txt": "text"}  # -o extension -> format
 
 
 def _steps(text: str) -> int:
@@ -28,7 +30,8 @@ def _activation(text: str) -> str:
 def register(sub):
     p = sub.add_parser("explain", help="worked solution: forward/backprop steps, convolution sums, shape arithmetic")
     p.add_argument("spec", metavar="SPEC")
-    add_format(p, ["markdown", "latex", "json", "text"], "markdown")
+    p.add_argument("--format", choices=list(FORMATS.values()),
+                   help="output format (default: from the -o extension .md .tex .json .txt, else markdown)")
     p.add_argument("--steps", type=_steps, help="backpropagation steps (equation networks; default 1)")
     p.add_argument("--activation", type=_activation,
                    help="override every hidden activation, e.g. relu (equation networks)")
@@ -47,7 +50,8 @@ def run(args) -> int:
         if option not in named:
             print(f"archspec explain: --{option} does not apply to kind '{spec.kind}'", file=sys.stderr)
             return 2
-    text = explain(spec, format=args.format, **options)
+    fmt = args.format or FORMATS.get(Path(args.output or "").suffix.lower(), "markdown")
+    text = explain(spec, format=fmt, **options)
     if args.output:
         return 0 if write_output("explain", args.output, lambda path: Path(path).write_text(text + "\n")) else 1
     else:
