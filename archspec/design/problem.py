@@ -36,7 +36,7 @@ class Problem:
     @cached_property
     def space(self) -> Space:
         space = build_space(self.input, self.rules, self.search)
-        space.place = self.place
+        space.place, space.file = self.place, self.file
         space.problems = [self.place(d) for d in space.problems]
         return space
 

@@ -20,7 +20,7 @@ from typing import Callable, Optional
 from ..cnn.layers import BY_TYPE, Layer, ShapeError, window
 from ..cnn.rules import Bounds, breaks, count_breaks
 from ..cnn.shapes import BYTES_PER_VALUE
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, SpecError
 from ..specbase import pair
 from ..cnn.search import SearchConfig
 
@@ -31,6 +31,7 @@ METRICS = ("params", "macs", "memory", "depth")
 DEFAULT_RANGE = {("conv2d", "kernel_size"): (1, 7), ("conv2d", "padding"): (0, 3), ("conv2d", "stride"): (1, 2),
                  ("pool", "kernel_size"): (2, 3), ("pool", "stride"): (1, 3), ("pool", "padding"): (0, 0)}
 DEFAULT_COUNT = {"conv2d": (1, 4), "pool": (0, 2)}
+MAX_MOVES = 500_000  # layer choices held in memory (about 200 MB, seconds); Q6 needs about 10,000
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid")  # shape-preserving, no parameters
 
 
@@ -95,8 +96,10 @@ class Space:
     problems: list[Diagnostic] = field(default_factory=list)  # the rules exclude every design outright
     where: tuple = ("constraints",)  # spec path of the rules, for diagnostics
     place: Callable = field(default=lambda d: d, repr=False)  # diagnostic -> located in the spec file
+    file: str = "<spec>"  # for the error when the space is too large to search
     _moves: dict = field(default_factory=dict, repr=False)
     _conv_cache: dict = field(default_factory=dict, repr=False)
+    _moved: int = field(default=0, repr=False)  # moves held in _moves
 
     # -- states and moves -------------------------------------------------
     def roots(self) -> list[tuple]:
@@ -148,6 +151,13 @@ class Space:
                     cost = (0, step.layer.macs((h, w, c), (*size, c)), size[0] * size[1] * c * BYTES_PER_VALUE, 1)
                     out.append((step.label, step, (n, i, more, *size, spent), cost))
         self._moves[state] = out
+        self._moved += len(out)
+        if self._moved > MAX_MOVES:
+            raise SpecError([self.place(Diagnostic(
+                "design-too-large", f"the rules allow more than {MAX_MOVES:,} layer choices to search: "
+                f"{self.describe()} from a {self.input[0]} x {self.input[1]} input", self.where,
+                hint="narrow them: a lower count max, fewer kernel sizes, paddings or strides, or a search: block"))],
+                self.file)
         return out
 
     @property
