@@ -16,6 +16,17 @@ def _dims(shape) -> str:
     return " x ".join(map(str, shape))
 
 
+def channel_plan(n: int, search, final: int | None) -> list[int] | None:
+    """out_channels of each of n convs: search: out_channels, else doubling from start_channels to ``final``."""
+    if n == 0:
+        return []
+    if isinstance(search.out_channels, list):
+        return list(search.out_channels) if len(search.out_channels) == n else None
+    start = search.start_channels
+    last = final if final is not None else start * 2 ** (n - 1)
+    return [min(start * 2 ** j, last) for j in range(n - 1)] + [last]
+
+
 def head_layers(rules, search, where) -> tuple[list, list[Diagnostic]]:
     """flatten, the hidden linears of search:, and the output linear the rules ask for."""
     block = rules.linear or {}

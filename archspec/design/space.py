@@ -20,7 +20,7 @@ from typing import Callable, Optional
 from ..cnn.layers import BY_TYPE, Layer, ShapeError, window
 from ..cnn.rules import Bounds, breaks, count_breaks
 from ..cnn.shapes import BYTES_PER_VALUE
-from ..diagnostics import Diagnostic, SpecError
+from ..diagnostics import Diagnostic
 from ..specbase import pair
 from ..cnn.search import SearchConfig
 
@@ -153,11 +153,9 @@ class Space:
         self._moves[state] = out
         self._moved += len(out)
         if self._moved > MAX_MOVES:
-            raise SpecError([self.place(Diagnostic(
-                "design-too-large", f"the rules allow more than {MAX_MOVES:,} layer choices to search: "
-                f"{self.describe()} from a {self.input[0]} x {self.input[1]} input", self.where,
-                hint="narrow them: a lower count max, fewer kernel sizes, paddings or strides, or a search: block"))],
-                self.file)
+            from .count import too_large  # beside the other reasons a search gives no designs
+
+            raise too_large(self, MAX_MOVES)
         return out
 
     @property
@@ -310,19 +308,9 @@ def _used(counts: tuple, notes: list) -> list:
     return notes if any(counts) else []
 
 
-def _plan(n: int, search: SearchConfig, final: int | None) -> list[int] | None:
-    if n == 0:
-        return []
-    if isinstance(search.out_channels, list):
-        return list(search.out_channels) if len(search.out_channels) == n else None
-    start = search.start_channels
-    last = final if final is not None else start * 2 ** (n - 1)
-    return [min(start * 2 ** j, last) for j in range(n - 1)] + [last]
-
-
 def build_space(input_shape, rules, search: SearchConfig | None = None, where=("constraints",)) -> Space:
     """The space of designs ``rules`` allow on ``input_shape`` (H, W, C)."""
-    from .fixed import check_fixed, head_layers
+    from .fixed import channel_plan, check_fixed, head_layers
 
     search = search or SearchConfig()
     notes: list[str] = []
@@ -349,7 +337,7 @@ def build_space(input_shape, rules, search: SearchConfig | None = None, where=("
     space = Space(tuple(input_shape), convs, pools, {}, activation, head, target,
                   rules.max_params, notes, problems, where)
     for n in counts:
-        plan = _plan(n, search, target[2] if target else None)
+        plan = channel_plan(n, search, target[2] if target else None)
         if plan is not None:
             space.plans[n] = plan
     space.problems += check_fixed(space, rules, search, counts, where)
