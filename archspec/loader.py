@@ -273,6 +273,8 @@ def load_text(text: str, file: str = "<spec>") -> Document:
 
 
 def load_file(path: str | FsPath) -> Document:
+    if not isinstance(path, (str, os.PathLike)):  # open(3) would read, then close, file descriptor 3
+        raise TypeError(f"a spec path is a str or os.PathLike, not {type(path).__name__}")
     file = str(path)
     try:
         with open(path, "rb") as fh:

@@ -154,3 +154,21 @@ def test_offsets_inside_multiline_scalars_point_at_the_character(text):
     lines = text.splitlines()
     want = max((i + 1, line.index("qq") + 1) for i, line in enumerate(lines) if "qq" in line and "#" not in line)
     assert (d.line, d.column) == want
+
+
+def test_a_number_is_not_taken_for_a_file_descriptor():
+    """open(fd) reads and then closes that descriptor: archspec.load(1) used to close stdout."""
+    import os
+
+    import archspec
+
+    r, w = os.pipe()
+    try:
+        os.write(w, b"kind: cnn\n")
+        for call in (archspec.load, archspec.check_file):
+            with pytest.raises(TypeError, match="a spec path is a str or os.PathLike, not int"):
+                call(r)
+        os.fstat(r)  # still open
+    finally:
+        os.close(r)
+        os.close(w)
