@@ -57,3 +57,12 @@ def test_grouping_leaves_small_numbers_and_decimals_alone():
     assert dims((1024, 1024, 3)) == "1,024 x 1,024 x 3" and dims((7, 7), "x") == "7x7"
     assert grouped("floor((1024 - 3 + 2*1) / 2) + 1 = 512") == "floor((1,024 - 3 + 2*1) / 2) + 1 = 512"
     assert grouped("0.12345 and 999") == "0.12345 and 999"
+
+
+def test_huge_totals_use_units_beyond_giga(cli, tmp_path):
+    """A 100,000 x 100,000 input with 10**9 filters read '399984000272.00GB as float32'."""
+    path = tmp_path / "huge.yaml"
+    path.write_text("kind: cnn\ninput: [100000, 100000, 3]\nlayers:\n"
+                    "  - {type: conv2d, out_channels: 1000000000, kernel_size: 3}\n")
+    foot = cli("shapes", path).out.strip().splitlines()[-1]
+    assert "(112.00GB as float32)" in foot and "(269.99E)" in foot and "activations 40.00EB per sample" in foot, foot
