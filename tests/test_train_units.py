@@ -134,4 +134,4 @@ def test_the_test_fault_hook_ignores_values_it_does_not_understand(value):
 def test_predict_refuses_a_top_below_one(cli, tmp_path):
     r = cli("predict", ROOT / "specs" / "examples" / "digits-cnn.yaml", tmp_path / "x.png",
             "--weights", tmp_path / "w.safetensors", "--top", "0")
-    assert r.code == 2 and "--top must be a positive integer. Received: 0" in r.err
+    assert r.code == 2 and "argument --top: must be a positive integer. Received: 0" in r.err

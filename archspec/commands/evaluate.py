@@ -1,4 +1,4 @@
-"""archspec evaluate SPEC --weights FILE: the per-class report of trained weights on a data set."""
+"""archspec evaluate RUN (or SPEC --weights FILE): the per-class report of trained weights on a data set."""
 from __future__ import annotations
 
 import json

@@ -1,8 +1,10 @@
-"""archspec predict SPEC --weights FILE IMAGE...: the class and probabilities of each image."""
+"""archspec predict RUN IMAGE... (or SPEC --weights FILE IMAGE...): the class and probabilities of each image."""
 from __future__ import annotations
 
 import json
 import sys
+
+from . import int_in
 
 
 def register(sub):
@@ -11,7 +13,7 @@ def register(sub):
                    "and model.safetensors)")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--weights", metavar="FILE", help="model.safetensors of a run folder (or the folder)")
-    p.add_argument("--top", type=int, default=3, metavar="K", help="show the K most likely classes (default 3)")
+    p.add_argument("--top", type=int_in(1), default=3, metavar="K", help="show the K most likely classes (default 3)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=run)
 
@@ -19,9 +21,6 @@ def register(sub):
 def run(args) -> int:
     from ..cli import need
 
-    if args.top < 1:
-        print(f"archspec predict: --top must be a positive integer. Received: {args.top}", file=sys.stderr)
-        return 2
     need("torch")
     from ..training.inference import InferenceError, predict
 

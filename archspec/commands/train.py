@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import sys
 
+from . import int_in
+
 
 def register(sub):
     p = sub.add_parser("train", help="train a cnn spec (or an equation network with a train: block): run folder with "
@@ -14,7 +16,7 @@ def register(sub):
     p.add_argument("spec", metavar="SPEC", nargs="?", help="spec file (optional with --resume: the run's own spec)")
     p.add_argument("--data", metavar="PATH", help="folder of class sub-folders (or train/ and test/ inside); "
                    "overrides train.dataset")
-    p.add_argument("--epochs", type=int, metavar="N", help="overrides train.epochs")
+    p.add_argument("--epochs", type=int_in(1), metavar="N", help="overrides train.epochs")
     p.add_argument("--out", metavar="DIR", help="run folder (default: runs/<spec name>/<timestamp>)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
                    help="override a spec value, e.g. --set train.optimizer.lr=0.01 (short: lr=0.01, "
@@ -29,10 +31,10 @@ def register(sub):
                    help="overrides train.device (auto: cuda when torch sees a GPU, else cpu)")
     g.add_argument("--precision", choices=("fp32", "bf16", "fp16"),
                    help="overrides train.precision; mixed precision: bf16 or fp16 on CUDA, bf16 on the CPU")
-    g.add_argument("--nproc", type=int, metavar="N", help="train with N worker processes on this machine "
+    g.add_argument("--nproc", type=int_in(1), metavar="N", help="train with N worker processes on this machine "
                    "(torchrun's launcher, DistributedDataParallel; gloo on CPU, NCCL on GPUs: one per GPU); "
                    "train.batch_size stays the global batch")
-    g.add_argument("--max-restarts", type=int, default=0, metavar="K", help="with --nproc: restart the workers "
+    g.add_argument("--max-restarts", type=int_in(0), default=0, metavar="K", help="with --nproc: restart the workers "
                    "up to K times when one dies; training continues from the last complete epoch")
     g.add_argument("--timeout", type=float, metavar="SECONDS", help="how long a worker waits for the others in a "
                    "collective operation before the run fails (default 600)")
@@ -45,10 +47,6 @@ def usage(args) -> str | None:
 
     if args.spec is None and args.resume is None:
         return "give a SPEC file (or --resume RUNDIR)"
-    for flag, value, least in (("--epochs", args.epochs, 1), ("--nproc", args.nproc, 1),
-                               ("--max-restarts", args.max_restarts, 0)):
-        if value is not None and value < least:
-            return f"{flag} must be {'a positive' if least else 'a non-negative'} integer. Received: {value}"
     if args.timeout is not None and not args.timeout > 0:
         return f"--timeout must be a positive number of seconds. Received: {args.timeout:g}"
     if (args.nproc is not None or args.max_restarts) and World.from_env().size > 1:
