@@ -1,5 +1,5 @@
 """Training on a CUDA GPU: devices, mixed precision, data kept on the GPU or fed through pinned memory,
-bit-identical resume, NCCL. Skipped on machines without CUDA (CI has none); `benchmarks/gpu_check.sh`
+NCCL (bit-identical resume on the GPU is one case of tests/test_train.py's resume test). Skipped on machines without CUDA (CI has none); `benchmarks/gpu_check.sh`
 runs this file where a GPU is lent."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import pytest
 import torch
 
-from archspec.training import devices, loop
+from archspec.training import devices
 from archspec.training.runfolder import FILES, load_tensors
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(),
@@ -73,27 +73,6 @@ def test_batches_through_pinned_memory_match_batches_kept_on_the_gpu(cli, spec, 
     assert "stay in host memory" in r.out and "pinned memory" in r.out
     a, b = weights(tmp_path / "on-gpu"), weights(tmp_path / "pinned")
     assert all(torch.equal(a[k], b[k]) for k in a)
-
-
-@pytest.mark.parametrize("precision", ["fp32", "fp16"])  # fp16: the gradient scaler's state is resumed too
-def test_resume_on_the_gpu_is_bit_identical(cli, spec, tmp_path, monkeypatch, precision):
-    full, cut = tmp_path / "full", tmp_path / "cut"
-    assert cli("train", spec, "--precision", precision, "--out", full).code == 0
-    real = loop.run_epoch
-
-    def ctrl_c_in_epoch_2(*args, **kwargs):
-        if args[7] == 2:  # the epoch argument
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(loop, "run_epoch", ctrl_c_in_epoch_2)
-    assert cli("train", spec, "--precision", precision, "--out", cut).code == 130
-    monkeypatch.setattr(loop, "run_epoch", real)
-    r = cli("train", "--resume", cut)
-    assert r.code == 0, r.err
-    a, b = weights(full), weights(cut)
-    assert all(torch.equal(a[k], b[k]) for k in a)
-    assert [h["train_loss"] for h in metrics(full)["history"]] == [h["train_loss"] for h in metrics(cut)["history"]]
 
 
 def test_the_gpu_learns_what_the_cpu_learns(cli, spec, tmp_path):

@@ -80,10 +80,15 @@ def test_tiny_folder_trains_above_chance_and_writes_every_file(cli, tiny, folder
     assert "path: " + str(folder) in (out / "spec.yaml").read_text()  # resolved, absolute
 
 
-@pytest.mark.parametrize("precision", ["fp32", "bf16"])  # bf16: autocast on the CPU, the GPU's mixed-precision path
-def test_resume_after_interrupt_is_bit_identical(cli, tiny, folder, tmp_path, monkeypatch, precision):
+GPU = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+@pytest.mark.parametrize("device, precision", [  # bf16: autocast on the CPU; fp16: the scaler's state resumes too
+    ("cpu", "fp32"), ("cpu", "bf16"), pytest.param("cuda", "fp32", marks=GPU), pytest.param("cuda", "fp16", marks=GPU)])
+def test_resume_after_interrupt_is_bit_identical(cli, tiny, folder, tmp_path, monkeypatch, device, precision):
     full, cut = tmp_path / "full", tmp_path / "cut"
-    assert cli("train", tiny, "--data", folder, "--epochs", "3", "--precision", precision, "--out", full).code == 0
+    flags = ("--device", device, "--precision", precision)
+    assert cli("train", tiny, "--data", folder, "--epochs", "3", *flags, "--out", full).code == 0
     real = loop.run_epoch
 
     def ctrl_c_in_epoch_2(*args, **kwargs):
@@ -92,14 +97,15 @@ def test_resume_after_interrupt_is_bit_identical(cli, tiny, folder, tmp_path, mo
         return real(*args, **kwargs)
 
     monkeypatch.setattr(loop, "run_epoch", ctrl_c_in_epoch_2)
-    r = cli("train", tiny, "--data", folder, "--epochs", "3", "--precision", precision, "--out", cut)
+    r = cli("train", tiny, "--data", folder, "--epochs", "3", *flags, "--out", cut)
     assert r.code == 130 and f"--resume {cut}" in r.err and "checkpoint holds epoch 1" in r.err
     assert not (cut / "model.safetensors").exists()
     monkeypatch.setattr(loop, "run_epoch", real)
     r = cli("train", "--resume", cut)  # the run's own resolved spec, data and precision
     assert r.code == 0, r.err
     assert "resuming" in r.out and "after epoch 1 of 3" in r.out
-    assert json.loads((cut / "metrics.json").read_text())["precision"] == precision
+    m = json.loads((cut / "metrics.json").read_text())
+    assert (m["precision"], m["device"].split(":")[0]) == (precision, device)
     a, b = weights(full), weights(cut)
     assert list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
     ha = json.loads((full / "metrics.json").read_text())["history"]
