@@ -126,13 +126,19 @@ def test_quotes_and_backslashes_in_the_description_keep_the_source_valid():
     assert text in namespace["__doc__"]
 
 
-def test_a_name_torch_refuses_is_a_located_error(tmp_path):
-    path = tmp_path / "dotted.yaml"
+@pytest.mark.parametrize("name, code", [
+    ("fc.out", "bad-name"),  # validate knows: '.' is a sub-module path to torch
+    ('"fc\\nout"', "bad-name"),  # a line break would also break every table row
+    ("forward", "bad-module-name"),  # an attribute nn.Module already has: found when torch builds it
+])
+def test_a_name_torch_refuses_is_a_located_error(tmp_path, name, code):
+    path = tmp_path / "named.yaml"
     path.write_text("kind: cnn\ninput: [8, 8, 1]\nlayers:\n  - {type: flatten}\n"
-                    "  - {type: linear, name: fc.out, out_features: 2}\n")
+                    f"  - {{type: linear, name: {name}, out_features: 2}}\n")
     with pytest.raises(SpecError) as exc:
         build(path)
-    assert "dotted.yaml:5:" in str(exc.value) and "bad-module-name" in str(exc.value)
+    assert "named.yaml:5:" in str(exc.value) and f"[{code}]" in str(exc.value)
+    assert check_file(path).valid == (code == "bad-module-name")
 
 
 # --- random stacks: torch decides -------------------------------------------------------------

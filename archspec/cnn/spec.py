@@ -15,6 +15,14 @@ from .search import SearchConfig
 from .shapes import ShapeReport, infer, layer_names
 
 
+# A layer's name becomes its torch module's name (and a row in every table): what torch and tables refuse.
+# (A name nn.Module already uses, such as 'forward', is caught when the module is built: that needs torch.)
+NAME_RULES = (
+    (lambda n: "." in n, "it holds '.', which torch reads as a path to a sub-module"),
+    (lambda n: any(not ch.isprintable() for ch in n), "it holds a line break or another control character"),
+)
+
+
 class CnnSpec(SpecBase):
     kind: Literal["cnn"]
     input: Annotated[list[PositiveInt], Field(min_length=1, max_length=3,
@@ -51,6 +59,10 @@ class CnnSpec(SpecBase):
         names = layer_names(self.layers)
         seen: dict[str, int] = {}
         for i, name in enumerate(names):
+            bad = next((why for test, why in NAME_RULES if test(name)), None)
+            if bad:
+                out.append(Diagnostic("bad-name", f"layer name {name!r} cannot name a torch module: {bad}",
+                                      ("layers", i, "name"), hint="use letters, digits and underscores, e.g. conv_1"))
             if name in seen:
                 out.append(Diagnostic("duplicate-name", f"layer name '{name}' is used twice (first by layer "
                                       f"{seen[name] + 1})", ("layers", i, "name")))
