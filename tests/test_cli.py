@@ -123,3 +123,16 @@ def test_explain_format_flag_wins_over_the_extension(cli, tmp_path):
     out = tmp_path / "q2.tex"
     assert cli("explain", ROOT / "specs" / "seed" / "q2-backprop.yaml", "-o", out, "--format", "markdown").code == 0
     assert out.read_text().startswith("# q2-backprop")
+
+
+@pytest.mark.parametrize("argv, name", [
+    (["explain", "specs/seed/q2-backprop.yaml", "-o"], "q2.md"),
+    (["render", "specs/seed/q3a.yaml", "-o"], "q3a.dot"),
+    (["schema", "-o"], "schema.json"),
+    (["compile", "specs/seed/medical-cnn.yaml", "-q", "--code"], "model.py"),  # -q: no summary on stdout
+])
+def test_every_command_that_writes_a_file_says_so_on_stderr(cli, tmp_path, monkeypatch, argv, name):
+    monkeypatch.chdir(ROOT)
+    r = cli(*argv, tmp_path / name)
+    assert r.code == 0, r.err
+    assert r.out == "" and r.err.strip().endswith(f"wrote {tmp_path / name}") and (tmp_path / name).is_file()

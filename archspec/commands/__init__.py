@@ -36,8 +36,9 @@ def spec_with(path: str, what: str, command: str):
     return spec, fn
 
 
-def write_output(command: str, path, write) -> bool:
-    """``write(path)`` after creating its folder; False, with one line on stderr, when the OS refuses."""
+def write_output(command: str, path, write, note: str | None = "") -> bool:
+    """``write(path)`` after creating its folder, then 'wrote PATH{note}' on stderr (``note=None``: silent, for
+    commands that list their files themselves); False, with one line on stderr, when the OS refuses."""
     try:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         write(path)
@@ -46,6 +47,8 @@ def write_output(command: str, path, write) -> bool:
         reason = f"{blocker} is a file, not a folder" if blocker else exc.strerror or exc
         print(f"archspec {command}: cannot write {path}: {reason}", file=sys.stderr)
         return False
+    if note is not None:
+        print(f"wrote {path}{note}", file=sys.stderr)
     return True
 
 

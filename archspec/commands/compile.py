@@ -58,14 +58,6 @@ def export_onnx(model, spec, path: str) -> None:
     onnx.checker.check_model(onnx.load(path))
 
 
-def _write(path: str, write) -> bool:
-    """``write(path)``, then 'wrote PATH' on stderr; False when the OS refuses (said on stderr)."""
-    if not write_output("compile", path, write):
-        return False
-    print(f"wrote {path}", file=sys.stderr)
-    return True
-
-
 def run(args) -> int:
     from ..torchbuild import build
 
@@ -98,8 +90,8 @@ def run(args) -> int:
         text = generate(spec)
         if args.code == "-":
             print(text, end="")
-        elif not _write(args.code, lambda path: Path(path).write_text(text)):
+        elif not write_output("compile", args.code, lambda path: Path(path).write_text(text)):
             return 1
-    if args.onnx and not _write(args.onnx, lambda path: export_onnx(model, spec, path)):
+    if args.onnx and not write_output("compile", args.onnx, lambda path: export_onnx(model, spec, path)):
         return 1
     return 0

@@ -56,7 +56,8 @@ def run(args) -> int:
     if args.out and designs:
         for d in designs:
             path = Path(args.out) / f"{problem.name}-{args.by}-{d.rank:02d}.yaml"
-            if not write_output("design", path, lambda p: p.write_text(design_yaml(problem, d, args.by, result.count))):
+            if not write_output("design", path, lambda p: p.write_text(design_yaml(problem, d, args.by, result.count)),
+                                None):  # the table lists the files
                 return 1
             files[d.rank] = str(path)
     problems = [d.format(problem.file) for d in result.diagnostics]

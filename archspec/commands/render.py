@@ -124,7 +124,8 @@ def run(args) -> int:
             graph = render(spec, **opts)
             if target == "-":
                 write(graph, target, fmt)
-            elif not write_output("render", target, lambda path: write(graph, path, fmt)):
+            elif not write_output("render", target, lambda path: write(graph, path, fmt),
+                                  " (problems marked in red)" if report.diagnostics else ""):
                 status = 1
                 continue
         except GraphvizMissing as exc:
@@ -134,6 +135,4 @@ def run(args) -> int:
             print(f"archspec render: {spec_path}: {exc}", file=sys.stderr)
             status = 1
             continue
-        if target != "-":
-            print(f"wrote {target}" + (" (problems marked in red)" if report.diagnostics else ""))
     return status
