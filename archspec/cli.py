@@ -17,16 +17,23 @@ COMMANDS = ("validate", "shapes", "explain", "check", "render", "design", "compi
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="archspec", description="Everything about a neural network from one YAML spec.")
+    from . import __version__
+
+    p = argparse.ArgumentParser(prog="archspec", description="Everything about a neural network from one YAML spec.",
+                                epilog="'archspec COMMAND --help' tells more about a command.")
+    p.add_argument("--version", action="version", version=f"archspec {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
     for name in COMMANDS:
         importlib.import_module(f"archspec.commands.{name}").register(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
+    if args.command is None:  # a bare 'archspec': the commands, not just 'COMMAND is required'
+        p.print_help(sys.stderr)
+        return 2
     try:
         return args.func(args) or 0
     except SpecError as exc:

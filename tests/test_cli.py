@@ -136,3 +136,21 @@ def test_every_command_that_writes_a_file_says_so_on_stderr(cli, tmp_path, monke
     r = cli(*argv, tmp_path / name)
     assert r.code == 0, r.err
     assert r.out == "" and r.err.strip().endswith(f"wrote {tmp_path / name}") and (tmp_path / name).is_file()
+
+
+def test_version_and_a_bare_command_line(cli):
+    import archspec
+
+    r = cli("--version")
+    assert r.code == 0 and r.out.strip() == f"archspec {archspec.__version__}"
+    r = cli()
+    assert r.code == 2 and "validate" in r.err and "train" in r.err and "COMMAND --help" in r.err
+
+
+def test_the_package_version_is_the_distributions():
+    import tomllib
+
+    import archspec
+
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert archspec.__version__ == meta["version"]
