@@ -154,6 +154,20 @@ def test_resume_refuses_an_edited_spec_or_other_data_unless_forced(cli, tiny, tm
     assert len(json.loads((run / "metrics.json").read_text())["history"]) == 2
 
 
+def test_forced_resume_trains_with_the_changed_optimizer_and_schedule(cli, tiny, folder, tmp_path):
+    """--force with another optimizer or schedule: the spec's values train the next epochs (the schedule as if
+    planned from the start) instead of the checkpoint's being kept silently, or a traceback for a new type."""
+    run = tmp_path / "run"
+    assert cli("train", tiny, "--data", folder, "--epochs", "1", "--out", run, "-q").code == 0
+    r = cli("train", tiny, "--data", folder, "--epochs", "3", "--resume", run, "--force", "-q",
+            "--set", "train.optimizer={type: adam, lr: 0.01}",
+            "--set", "train.schedule={type: step, step_size: 2, gamma: 0.5}")
+    assert r.code == 0, r.err
+    assert "optimizer and schedule apply from epoch 2 on (sgd -> adam: the optimizer state starts afresh)" in r.err
+    history = json.loads((run / "metrics.json").read_text())["history"]
+    assert [h["lr"] for h in history] == pytest.approx([0.02, 0.01, 0.005])
+
+
 def test_existing_run_folder_is_not_overwritten(cli, tiny, folder, tmp_path):
     run = tmp_path / "run"
     assert cli("train", tiny, "--data", folder, "--epochs", "1", "--out", run).code == 0

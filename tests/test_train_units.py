@@ -135,3 +135,17 @@ def test_predict_refuses_a_top_below_one(cli, tmp_path):
     r = cli("predict", ROOT / "specs" / "examples" / "digits-cnn.yaml", tmp_path / "x.png",
             "--weights", tmp_path / "w.safetensors", "--top", "0")
     assert r.code == 2 and "argument --top: must be a positive integer. Received: 0" in r.err
+
+
+def test_closed_form_learning_rates_match_torchs_schedulers():
+    """A forced resume sets the lr a changed schedule gives after N epochs: the same as torch stepping N times."""
+    from archspec.training.config import Schedule
+    from archspec.training.loop import LR_AFTER, SCHEDULES
+
+    for rule in (Schedule(type="step", step_size=2, gamma=0.5), Schedule(type="cosine", min_lr=0.001)):
+        opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+        sched = SCHEDULES[rule.type](opt, rule, 5)
+        for done in range(6):
+            assert opt.param_groups[0]["lr"] == pytest.approx(LR_AFTER[rule.type](rule, 0.1, done, 5)), (rule, done)
+            opt.step()
+            sched.step()

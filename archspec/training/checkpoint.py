@@ -15,7 +15,7 @@ from dataclasses import asdict
 import numpy as np
 import torch
 
-from .loop import State
+from .loop import State, retune
 from .runfolder import load_tensors, save_tensors
 
 FORMAT = 1
@@ -100,12 +100,37 @@ def load(path) -> tuple[dict, dict]:
     return load_tensors(path)
 
 
-def restore(tensors: dict, meta: dict, model, opt, sched, gen, best: dict, rank: int = 0, scaler=None) -> State:
+def retuned(meta: dict, cfg) -> list[str]:
+    """What a forced resume changed in how the run learns ('optimizer', 'schedule'): the spec's new values
+    apply instead of the checkpoint's. A cosine schedule also changes with the number of epochs."""
+    old, new = (meta.get("spec") or {}).get("train") or {}, cfg.model_dump(mode="json")
+    out = [k for k in ("optimizer", "schedule") if k in old and old[k] != new[k]]
+    if not out and (new["schedule"] or {}).get("type") == "cosine" and old.get("epochs") != new["epochs"]:
+        out.append("schedule")
+    return out
+
+
+def retuned_note(meta: dict, cfg, epoch: int) -> str:
+    """The console's note on a forced resume that changed the optimizer or schedule ('' when none changed)."""
+    changed = retuned(meta, cfg)
+    if not changed:
+        return ""
+    old = meta["spec"]["train"]["optimizer"]["type"]
+    fresh = f" ({old} -> {cfg.optimizer.type}: the optimizer state starts afresh)" if old != cfg.optimizer.type else ""
+    verb = "apply" if len(changed) > 1 else "applies"
+    return f"note: the spec's {' and '.join(changed)} {verb} from epoch {epoch + 1} on{fresh}"
+
+
+def restore(tensors: dict, meta: dict, model, opt, sched, gen, best: dict, rank: int = 0, scaler=None,
+            cfg=None) -> State:
     """Put model, optimizer, scheduler, RNGs (this rank's) and early-stopping memory back; returns the
-    loop State."""
+    loop State. ``cfg``: the train block resumed with; where it changed the optimizer or schedule (a forced
+    resume) its values apply, and another type of optimizer starts with fresh state."""
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    opt.load_state_dict(_join_optimizer(tensors, meta["optimizer"]))
-    if sched is not None and meta["scheduler"] is not None:
+    changed = retuned(meta, cfg) if cfg is not None else []
+    if "optimizer" not in changed or meta["spec"]["train"]["optimizer"]["type"] == cfg.optimizer.type:
+        opt.load_state_dict(_join_optimizer(tensors, meta["optimizer"]))
+    if sched is not None and meta["scheduler"] is not None and not changed:
         sched.load_state_dict(meta["scheduler"])
     best.clear()
     best.update({k[5:]: v for k, v in tensors.items() if k.startswith("best.")})
@@ -116,4 +141,7 @@ def restore(tensors: dict, meta: dict, model, opt, sched, gen, best: dict, rank:
             torch.cuda.set_rng_state(tensors[f"rng.cuda.rank{rank}"])
     if scaler is not None and meta.get("scaler"):
         scaler.load_state_dict(meta["scaler"])
-    return State(**meta["state"])
+    state = State(**meta["state"])
+    if changed:
+        retune(opt, sched, cfg, state.epoch)
+    return state

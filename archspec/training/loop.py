@@ -29,10 +29,26 @@ SCHEDULES = {  # stepped once per epoch
     "step": lambda opt, s, epochs: torch.optim.lr_scheduler.StepLR(opt, s.step_size, s.gamma),
     "cosine": lambda opt, s, epochs: torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs, s.min_lr),
 }
+LR_AFTER = {  # (schedule, base lr, complete epochs, planned epochs) -> the lr the schedule gives next (closed form)
+    "step": lambda s, lr, done, epochs: lr * s.gamma ** (done // s.step_size),
+    "cosine": lambda s, lr, done, epochs: s.min_lr + (lr - s.min_lr) * (1 + math.cos(math.pi * done / epochs)) / 2,
+}
 LOSSES = {  # (network output N x K, labels N) -> mean loss
     "cross_entropy": lambda out, y: F.cross_entropy(out, y),
     "mse": lambda out, y: F.mse_loss(out, F.one_hot(y, out.shape[1]).to(out.dtype)),
 }
+
+
+def retune(opt, sched, cfg, done: int) -> None:
+    """After a forced resume whose spec changed the optimizer or schedule: the spec's values apply from epoch
+    ``done`` + 1 on (the schedule continues as if it had been the spec's from the start), not the checkpoint's."""
+    o = cfg.optimizer
+    lr = LR_AFTER[cfg.schedule.type](cfg.schedule, o.lr, done, cfg.epochs) if cfg.schedule else o.lr
+    for g in opt.param_groups:
+        g.update({k: v for k, v in (("weight_decay", o.weight_decay), ("momentum", o.momentum),
+                                    ("nesterov", o.nesterov)) if k in g}, lr=lr, initial_lr=o.lr)
+    if sched is not None:
+        sched.base_lrs, sched.last_epoch = [o.lr] * len(opt.param_groups), done
 
 
 class Diverged(Exception):

@@ -175,12 +175,13 @@ def _run(r: Resolved, world: World, device, amp, out, resume, force, console: Co
     if plan["resume"]:
         distributed.leader_decides(world, lambda: (check_data(folder, meta, info, bool(force)), b""))
         try:
-            state = checkpoint.restore(tensors, meta, model, opt, sched, gen, best, world.rank, amp.scaler)
+            state = checkpoint.restore(tensors, meta, model, opt, sched, gen, best, world.rank, amp.scaler, cfg)
         except (RuntimeError, KeyError, ValueError) as exc:
             raise RunError(f"cannot resume {folder.path}: the checkpoint does not fit this spec ({exc})") from None
         state.resumes.append({"epoch": state.epoch, "restart": world.restarts, "world_size": world.size})
         console.line(f"resuming {folder.path} after epoch {state.epoch} of {cfg.epochs}"
                      + (f" (torchrun restart {world.restarts})" if world.restarts else ""))
+        console.warn(checkpoint.retuned_note(meta, cfg, state.epoch))
     splits, where = place(data.splits, device)
     if where:
         console.line(where)

@@ -197,9 +197,10 @@ def train(r, out, resume, force, console: Console, stop_after: int | None, start
     gen, best, state = torch.Generator().manual_seed(cfg.seed), {}, State()
     if folder is not None:
         check_data(folder, meta, info, force)
-        state = checkpoint.restore(tensors, meta, model, opt, sched, gen, best)
+        state = checkpoint.restore(tensors, meta, model, opt, sched, gen, best, cfg=cfg)
         state.resumes.append({"epoch": state.epoch, "restart": 0, "world_size": 1})
         console.line(f"resuming {folder.path} after epoch {state.epoch} of {cfg.epochs}")
+        console.warn(checkpoint.retuned_note(meta, cfg, state.epoch))
     else:
         folder = new_folder(r, out, force)
     names = [n for n, _ in model.named_parameters()]
