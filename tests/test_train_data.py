@@ -144,6 +144,16 @@ def test_decode_converts_channels_and_size(tmp_path):
         decode(tmp_path / "missing.png", (8, 8, 1))
 
 
+def test_sixteen_bit_images_keep_their_contrast(tmp_path):
+    """A 16-bit grayscale PNG (as scanners write them) keeps its top byte; Pillow's convert('L') clipped every
+    value over 255, so such an image decoded almost white."""
+    Image.fromarray(np.arange(256, dtype=np.uint16).reshape(16, 16) * 257).save(tmp_path / "wide.png")
+    assert Image.open(tmp_path / "wide.png").mode == "I;16"
+    assert np.array_equal(decode(tmp_path / "wide.png", (16, 16, 1))[:, :, 0], np.arange(256).reshape(16, 16))
+    rgb = decode(tmp_path / "wide.png", (8, 8, 3))  # resized, the channel repeated
+    assert rgb.shape == (8, 8, 3) and 120 < rgb.mean() < 135
+
+
 def test_digits_and_fingerprint():
     data = load(Digits(type="digits"), (8, 8, 1), seed=0)
     assert data.classes == [str(i) for i in range(10)]

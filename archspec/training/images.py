@@ -12,6 +12,7 @@ import numpy as np
 
 MAX_PIXELS = 64 * 1024 * 1024  # larger images are refused before decoding (decompression-bomb guard)
 MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}  # channels -> Pillow mode
+SIXTEEN_BIT = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})  # grayscale modes read as 0..65535
 
 
 class BadImage(Exception):
@@ -20,6 +21,16 @@ class BadImage(Exception):
     def __init__(self, reason: str, detail: str):
         super().__init__(f"{reason}: {detail}")
         self.reason, self.detail = reason, detail
+
+
+def eight_bit(im):
+    """16-bit grayscale as 8-bit L by the top byte of each value (as Pillow reads 16-bit RGB); Pillow's own
+    convert('L') clips every value over 255, which made 16-bit scans decode almost white."""
+    from PIL import Image
+
+    if im.mode not in SIXTEEN_BIT:
+        return im
+    return Image.fromarray((np.clip(np.asarray(im, dtype=np.int64), 0, 65535) >> 8).astype(np.uint8), "L")
 
 
 def decode(path, shape: tuple, interpolation: str = "bilinear") -> np.ndarray:
@@ -35,7 +46,7 @@ def decode(path, shape: tuple, interpolation: str = "bilinear") -> np.ndarray:
                     raise BadImage("too large", f"{im.width} x {im.height} pixels is over the limit of "
                                    f"{MAX_PIXELS:,} (decompression-bomb guard)")
                 im.load()  # full decode: truncated files fail here, not in verify()
-                im = im.convert(MODES[c])
+                im = eight_bit(im).convert(MODES[c])
                 if im.size != (w, h):
                     im = im.resize((w, h), Image.Resampling[interpolation.upper()])
                 arr = np.asarray(im, dtype=np.uint8)
