@@ -85,3 +85,26 @@ def test_compile_exports_trained_equation_weights(cli, tmp_path):
     with torch.no_grad():
         np.testing.assert_allclose(got, model.eval()(x.to(dtype)).numpy(), rtol=1e-4, atol=1e-5)
         assert not np.allclose(got, initial.eval()(x.to(dtype)).numpy())  # the trained weights were exported
+
+
+def test_compile_of_a_run_folder_exports_its_trained_weights(cli, tmp_path):
+    """compile RUN, as evaluate and predict take one: the run's spec.yaml and model.safetensors, not the
+    initial weights of seed 0 (and not 'cannot read file: Is a directory')."""
+    import onnx
+    from onnx.reference import ReferenceEvaluator
+    from safetensors.torch import save_file
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "spec.yaml").write_text(DIGITS.read_text())
+    torch.manual_seed(1)
+    model = build(DIGITS).eval()
+    save_file(model.state_dict(), run / "model.safetensors")
+    r = cli("compile", run, "--quiet", "--onnx", tmp_path / "d.onnx")
+    assert r.code == 0, r.err
+    x = torch.rand(2, 1, 8, 8)
+    (got,) = ReferenceEvaluator(onnx.load(tmp_path / "d.onnx")).run(None, {"image": x.numpy()})
+    with torch.no_grad():
+        np.testing.assert_allclose(got, model(x).numpy(), rtol=1e-4, atol=1e-5)
+    r = cli("compile", tmp_path, "--quiet")
+    assert r.code == 1 and r.err == f"archspec compile: {tmp_path} is not an archspec run folder (it has no spec.yaml)\n"

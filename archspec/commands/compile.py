@@ -10,7 +10,8 @@ from . import load_or_report, write_output
 def register(sub):
     p = sub.add_parser("compile", help="build the torch module: print it with a torchinfo summary, "
                        "write PyTorch source (--code) or ONNX (--onnx)")
-    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("spec", metavar="SPEC_OR_RUN", help="a spec file, or a run folder (its spec and trained "
+                   "model.safetensors)")
     p.add_argument("--code", metavar="FILE", help="write readable, standalone PyTorch source ('-' for stdout)")
     p.add_argument("--onnx", metavar="FILE", help="export the model to ONNX (dynamic batch size)")
     p.add_argument("--weights", metavar="FILE", help="trained model.safetensors to export (default: the "
@@ -61,6 +62,14 @@ def export_onnx(model, spec, path: str) -> None:
 def run(args) -> int:
     from ..torchbuild import build
 
+    if Path(args.spec).is_dir():  # a run folder: export what it trained
+        from ..training.inference import InferenceError, spec_and_weights
+
+        try:
+            args.spec, args.weights = spec_and_weights(args.spec, args.weights)
+        except InferenceError as exc:
+            print(f"archspec compile: {exc}", file=sys.stderr)
+            return 1
     spec = load_or_report(args.spec)
     if spec is None:
         return 1
