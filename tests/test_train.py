@@ -252,6 +252,21 @@ def test_digits_reaches_95_percent_then_evaluate_predict_and_export(cli, tmp_pat
     assert r.code == 0 and (tmp_path / "d.onnx").stat().st_size > 10_000
 
 
+def test_evaluate_all_scores_every_image_of_a_new_folder_even_of_one_class(cli, tiny, folder, tmp_path):
+    """New images of one class, or too few to hold any out: --split all scores them all; only training needs
+    two classes and enough images per class to split."""
+    run = tmp_path / "run"
+    assert cli("train", tiny, "--data", folder, "--epochs", "1", "--out", run, "-q").code == 0
+    (tmp_path / "new" / "hstripes").mkdir(parents=True)
+    for i in range(2):
+        (tmp_path / "new" / "hstripes" / f"{i}.png").write_bytes((folder / "hstripes" / f"{i:04d}.png").read_bytes())
+    r = cli("evaluate", run, "--data", tmp_path / "new", "--split", "all", "--format", "json",
+            "--set", "train.dataset.val_fraction=0.5", "--set", "train.dataset.test_fraction=0.4")
+    assert r.code == 0, r.err
+    ev = json.loads(r.out)
+    assert ev["images"] == 2 and ev["per_class"]["hstripes"]["support"] == 2
+
+
 def test_weights_of_another_network_are_refused(cli, tiny, folder, tmp_path):
     run = tmp_path / "run"
     assert cli("train", tiny, "--data", folder, "--epochs", "1", "--out", run).code == 0

@@ -223,7 +223,8 @@ def load_digits(cfg, shape: tuple, seed: int) -> DataSet:
                    "scikit-learn digits")
 
 
-def load_image_folder(cfg, shape: tuple, seed: int, base: Path | None = None) -> DataSet:
+def load_image_folder(cfg, shape: tuple, seed: int, base: Path | None = None, min_classes: int = 2) -> DataSet:
+    """``min_classes``: 2 to train (a classifier needs two), 1 to evaluate trained weights on a folder."""
     if not cfg.path:
         raise DataError("the image_folder dataset has no path", DATASET,
                         hint="pass --data DIR, or set train.dataset.path in the spec")
@@ -240,7 +241,7 @@ def load_image_folder(cfg, shape: tuple, seed: int, base: Path | None = None) ->
     if not classes:
         raise DataError(f"{folders.get('train', root)} holds no class sub-folders with images", DATASET + ("path",),
                         hint="put each class's images in its own sub-folder, e.g. DIR/cat/1.png, DIR/dog/2.png")
-    if len(classes) == 1:
+    if len(classes) < min_classes:
         raise DataError(f"{folders.get('train', root)} holds one class ({classes[0]!r}): classification needs at "
                         "least two class sub-folders", DATASET + ("path",))
     for s, by_class in decoded.items():
@@ -260,10 +261,11 @@ def load_image_folder(cfg, shape: tuple, seed: int, base: Path | None = None) ->
     return DataSet(classes, splits, shape, str(root), skipped, notes)
 
 
-LOADERS = {"digits": lambda cfg, shape, seed, base: load_digits(cfg, shape, seed),
+LOADERS = {"digits": lambda cfg, shape, seed, base, min_classes: load_digits(cfg, shape, seed),
            "image_folder": load_image_folder}
 
 
-def load(cfg, input_shape: tuple, seed: int, base: Path | None = None) -> DataSet:
-    """The configured data set, decoded and split; ``base`` resolves relative folder paths (the spec's folder)."""
-    return LOADERS[cfg.type](cfg, image_shape(input_shape, cfg), seed, base)
+def load(cfg, input_shape: tuple, seed: int, base: Path | None = None, min_classes: int = 2) -> DataSet:
+    """The configured data set, decoded and split; ``base`` resolves relative folder paths (the spec's folder);
+    fewer than ``min_classes`` classes is refused."""
+    return LOADERS[cfg.type](cfg, image_shape(input_shape, cfg), seed, base, min_classes)

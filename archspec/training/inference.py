@@ -95,10 +95,15 @@ def load_model(spec, weights, data_dir=None, sets=()) -> Loaded:
 
 def evaluate(spec, weights=None, data_dir=None, split="test", out=None, sets=()) -> dict:
     """Accuracy, loss and the per-class report of trained weights on a data set of the training layout."""
+    if split not in SPLIT_CHOICES:
+        raise InferenceError(f"split must be one of {', '.join(SPLIT_CHOICES)}. Received: {split!r}")
     m = load_model(spec, weights, data_dir, sets)
     cfg = m.r.train
+    ds = cfg.dataset  # 'all' scores every image: nothing held out, so no class is too small to split
+    if split == "all":
+        ds = ds.model_copy(update={"val_fraction": 0.0, "test_fraction": 0.0})
     try:
-        data = load_data(cfg.dataset, m.r.spec.input_shape, cfg.seed, m.r.base)
+        data = load_data(ds, m.r.spec.input_shape, cfg.seed, m.r.base, min_classes=1)
     except DataError as exc:
         raise m.r.error("bad-data", exc.message, exc.path, exc.hint) from None
     classes = m.meta["classes"]
