@@ -149,3 +149,17 @@ def test_closed_form_learning_rates_match_torchs_schedulers():
             assert opt.param_groups[0]["lr"] == pytest.approx(LR_AFTER[rule.type](rule, 0.1, done, 5)), (rule, done)
             opt.step()
             sched.step()
+
+
+def test_report_averages_only_classes_that_occur_or_are_predicted():
+    """Scoring new images of two of four classes: a perfect result has macro f1 1.0, not 0.5 from two rows of
+    zeros; a class only predicted still counts (its precision is 0)."""
+    from archspec.training.report import classification
+
+    names = ["cat", "dog", "emu", "fox"]
+    rep = classification([0, 0, 1], [0, 0, 1], names)
+    assert rep["accuracy"] == 1.0 and rep["macro_avg"]["f1"] == 1.0
+    assert "emu" not in rep["text"] and rep["per_class"]["emu"]["support"] == 0 and rep["confusion"].shape == (4, 4)
+    rep = classification([0, 0, 1], [0, 2, 1], names)
+    assert rep["per_class"]["emu"]["precision"] == 0.0 and "emu" in rep["text"]
+    assert rep["macro_avg"]["recall"] == pytest.approx((0.5 + 1 + 0) / 3)

@@ -12,14 +12,18 @@ UNDERFIT_ACCURACY = 0.9  # training accuracy below this, with a small gap, count
 
 
 def classification(y_true, y_pred, classes: list[str]) -> dict:
-    """Accuracy, per-class precision/recall/f1/support, the report text and the confusion matrix."""
+    """Accuracy, per-class precision/recall/f1/support, the report text and the confusion matrix. A class
+    that neither occurs nor is predicted (new images of some classes) stays out of the text and the macro
+    average, as in scikit-learn's default, instead of averaging in zeros; per_class lists it with support 0."""
     from sklearn.metrics import classification_report, confusion_matrix
 
     labels = list(range(len(classes)))
-    kw = dict(labels=labels, target_names=classes, zero_division=0)
+    present = sorted({int(v) for v in (*np.asarray(y_true).tolist(), *np.asarray(y_pred).tolist())}) or labels
+    kw = dict(labels=present, target_names=[classes[i] for i in present], zero_division=0)
     d = classification_report(y_true, y_pred, output_dict=True, **kw)
-    per_class = {c: {"precision": d[c]["precision"], "recall": d[c]["recall"], "f1": d[c]["f1-score"],
-                     "support": int(d[c]["support"])} for c in classes}
+    none = {"precision": 0.0, "recall": 0.0, "f1-score": 0.0, "support": 0}
+    per_class = {c: {"precision": e["precision"], "recall": e["recall"], "f1": e["f1-score"],
+                     "support": int(e["support"])} for c in classes for e in [d.get(c, none)]}
     avg = {k.replace(" ", "_"): {"precision": d[k]["precision"], "recall": d[k]["recall"], "f1": d[k]["f1-score"],
                                  "support": int(d[k]["support"])} for k in ("macro avg", "weighted avg")}
     return {"accuracy": float(np.mean(np.asarray(y_true) == np.asarray(y_pred))) if len(y_true) else 0.0,
