@@ -267,6 +267,23 @@ def test_evaluate_all_scores_every_image_of_a_new_folder_even_of_one_class(cli, 
     assert ev["images"] == 2 and ev["per_class"]["hstripes"]["support"] == 2
 
 
+def test_predict_takes_folders_and_one_path(cli, tiny, folder, tmp_path):
+    """A folder stands for the files below it (it said 'unreadable: Is a directory'); archspec.predict with one
+    path as a string predicts that file (it predicted each character of the string)."""
+    import archspec
+
+    run = tmp_path / "run"
+    assert cli("train", tiny, "--data", folder, "--epochs", "1", "--out", run, "-q").code == 0
+    (tmp_path / "empty").mkdir()
+    r = cli("predict", run, folder / "vstripes", tmp_path / "empty", "--format", "json")
+    got = {Path(g["image"]).name: g for g in json.loads(r.out)}
+    assert r.code == 1 and len(got) == 31 + 1  # 30 images and empty.png; and the empty folder
+    assert got["empty.png"]["error"].startswith("not an image") and got["empty"]["error"] == "the folder holds no files"
+    assert sum("class" in g for g in got.values()) == 30
+    (one,) = archspec.predict(run, None, str(folder / "hstripes" / "0000.png"))
+    assert one["class"] in ("diagonal", "hstripes", "vstripes")
+
+
 def test_weights_of_another_network_are_refused(cli, tiny, folder, tmp_path):
     run = tmp_path / "run"
     assert cli("train", tiny, "--data", folder, "--epochs", "1", "--out", run).code == 0

@@ -116,15 +116,18 @@ def _hidden(name: str) -> bool:
     return name.startswith(".") or name == "__MACOSX"  # .ipynb_checkpoints, .DS_Store, zip leftovers
 
 
+def files_under(folder: Path) -> list[Path]:
+    """Every file below ``folder``, sorted, hidden files and folders left out."""
+    files = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(x for x in dirs if not _hidden(x))
+        files += [Path(root) / n for n in sorted(names) if not _hidden(n)]
+    return files
+
+
 def _class_files(folder: Path) -> tuple[dict[str, list[Path]], int]:
     """class name -> image files (recursive, hidden entries ignored); and the count of loose top-level files."""
-    out = {}
-    for d in sorted(p for p in folder.iterdir() if p.is_dir() and not _hidden(p.name)):
-        files = []
-        for root, dirs, names in os.walk(d):
-            dirs[:] = sorted(x for x in dirs if not _hidden(x))
-            files += [Path(root) / n for n in sorted(names) if not _hidden(n)]
-        out[d.name] = files
+    out = {d.name: files_under(d) for d in sorted(p for p in folder.iterdir() if p.is_dir() and not _hidden(p.name))}
     loose = sum(1 for p in folder.iterdir() if p.is_file() and not _hidden(p.name))
     return out, loose
 

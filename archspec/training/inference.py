@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import DataError, image_shape, load as load_data
+from .data import DataError, files_under, image_shape, load as load_data
 from .images import BadImage, decode
 from .loop import LOSSES, Batches, predict as outputs
 from .report import classification, plot_confusion
@@ -134,8 +134,18 @@ def evaluate(spec, weights=None, data_dir=None, split="test", out=None, sets=())
     return result
 
 
+def image_files(images) -> list:
+    """The images to predict: one path or several; a folder stands for the files below it (sorted, hidden
+    ones left out), or for itself when it has none."""
+    out = []
+    for path in [images] if isinstance(images, (str, Path)) else images:
+        out += (files_under(Path(path)) or [path]) if Path(path).is_dir() else [path]
+    return out
+
+
 def predict(spec, weights, images, top: int = 3, sets=()) -> list[dict]:
-    """Per image: the predicted class and the top-k probabilities (softmax of the outputs), or the error."""
+    """Per image (a file, or the files of a folder): the predicted class and the top-k probabilities (softmax
+    of the outputs), or the error."""
     m = load_model(spec, weights, sets=sets)
     ds = m.r.train.dataset
     try:
@@ -144,7 +154,10 @@ def predict(spec, weights, images, top: int = 3, sets=()) -> list[dict]:
         raise InferenceError(exc.message) from None
     interpolation = getattr(ds, "interpolation", "bilinear")
     results, arrays = [], []
-    for path in images:
+    for path in image_files(images):
+        if Path(path).is_dir():
+            results.append({"image": str(path), "error": "the folder holds no files"})
+            continue
         try:
             arrays.append(decode(Path(path), shape, interpolation))
             results.append({"image": str(path)})
