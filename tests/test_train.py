@@ -168,6 +168,19 @@ def test_forced_resume_trains_with_the_changed_optimizer_and_schedule(cli, tiny,
     assert [h["lr"] for h in history] == pytest.approx([0.02, 0.01, 0.005])
 
 
+def test_early_stopping_without_validation_images_is_a_warning(cli, tiny, folder, tmp_path):
+    """early_stopping with val_fraction 0 never stops: say so instead of silently training every epoch."""
+    r = cli("train", tiny, "--data", folder, "--epochs", "1", "--set", "train.dataset.val_fraction=0",
+            "--out", tmp_path / "cnn", "-q")
+    assert r.code == 0 and "warning: early_stopping watches the validation loss, but there is no validation " \
+        "split (val_fraction is 0)" in r.err, r.err
+    xor = ROOT / "specs" / "examples" / "xor-equations.yaml"  # its samples hold none out
+    r = cli("train", xor, "--epochs", "2", "--set", "train.early_stopping={patience: 1}", "--out", tmp_path / "eq")
+    assert r.code == 0 and "warning: early_stopping watches the validation loss" in r.err, r.err
+    r = cli("train", tiny, "--data", folder, "--epochs", "1", "--out", tmp_path / "fine", "-q")
+    assert r.code == 0 and "early_stopping" not in r.err
+
+
 def test_existing_run_folder_is_not_overwritten(cli, tiny, folder, tmp_path):
     run = tmp_path / "run"
     assert cli("train", tiny, "--data", folder, "--epochs", "1", "--out", run).code == 0

@@ -255,6 +255,14 @@ def early_stop(state: State, val_loss: float, rule, model, best: dict) -> bool:
     return state.bad_epochs >= rule.patience
 
 
+def unwatched(cfg, has_val: bool) -> str:
+    """A warning when early stopping has no validation loss to watch (it would silently never stop)."""
+    if cfg.early_stopping is None or has_val:
+        return ""
+    return (f"warning: early_stopping watches the validation loss, but there is no validation split "
+            f"(val_fraction is 0): all {cfg.epochs} epochs train")
+
+
 def fit(model, opt, sched, splits, batches, cfg, state: State, gen, best: dict, console: Console,
         on_epoch=None, stop_after: int | None = None, world=WORLD1, amp: Precision | None = None, net=None,
         width: int = 0) -> State:

@@ -28,7 +28,7 @@ from .folders import (
     new_folder,
     read_checkpoint,
 )
-from .loop import OPTIMIZERS, SCHEDULES, Batches, Console, Diverged, State, fit
+from .loop import OPTIMIZERS, SCHEDULES, Batches, Console, Diverged, State, fit, unwatched
 from .resolve import Resolved, resolve
 from .runfolder import RunFolder, parse_tensors
 
@@ -159,6 +159,7 @@ def _run(r: Resolved, world: World, device, amp, out, resume, force, console: Co
     tensors, meta = parse_tensors(blob) if plan["resume"] else ({}, {})
     seed_everything(cfg.seed)
     data = load_checked(r, console)
+    console.warn(unwatched(cfg, "val" in data.splits))
     model, opt, sched = _model_and_optim(r, device)
     if world.rank:
         torch.manual_seed(cfg.seed + world.rank)  # same weights on every rank, its own dropout masks

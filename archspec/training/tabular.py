@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from . import checkpoint
 from .data import DataError
 from .distributed import epoch_order
-from .loop import OPTIMIZERS, SCHEDULES, Console, Diverged, State, early_stop
+from .loop import OPTIMIZERS, SCHEDULES, Console, Diverged, State, early_stop, unwatched
 from .report import plot_curves
 from .runfolder import RunFolder, parse_tensors, save_tensors
 
@@ -188,6 +188,7 @@ def train(r, out, resume, force, console: Console, stop_after: int | None, start
     except DataError as exc:
         raise r.error("bad-data", exc.message, exc.path, exc.hint) from None
     console.line(table.report())
+    console.warn(unwatched(cfg, "val" in table.splits))
     model = capability("equations", "build")(r.spec)
     opt = OPTIMIZERS[cfg.optimizer.type](model.parameters(), cfg.optimizer)
     sched = SCHEDULES[cfg.schedule.type](opt, cfg.schedule, cfg.epochs) if cfg.schedule else None
