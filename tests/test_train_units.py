@@ -163,3 +163,18 @@ def test_report_averages_only_classes_that_occur_or_are_predicted():
     rep = classification([0, 0, 1], [0, 2, 1], names)
     assert rep["per_class"]["emu"]["precision"] == 0.0 and "emu" in rep["text"]
     assert rep["macro_avg"]["recall"] == pytest.approx((0.5 + 1 + 0) / 3)
+
+
+def test_plots_of_class_names_the_font_lacks_print_no_warnings(tmp_path):
+    """A class folder named in Chinese: matplotlib warned once per missing glyph, with source lines, on stderr."""
+    import warnings
+
+    import numpy as np
+
+    from archspec.training.report import plot_confusion
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        plot_confusion(np.array([[2, 0], [1, 3]]), ["猫", "類"], tmp_path / "cm.png", "類")
+    assert (tmp_path / "cm.png").stat().st_size > 0
+    assert not [w for w in seen if "Glyph" in str(w.message)]

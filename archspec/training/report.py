@@ -5,6 +5,9 @@ Computing (``classification``, ``verdict``) is separate from presenting
 """
 from __future__ import annotations
 
+import functools
+import warnings
+
 import numpy as np
 
 OVERFIT_GAP = 0.05  # train accuracy this far above validation accuracy counts as overfitting
@@ -75,6 +78,17 @@ def verdict(history: list[dict]) -> tuple[str, str]:
     return "good fit", f"good fit: training accuracy {last['train_accuracy']:.1%}{val}, no sign of overfitting"
 
 
+def _quiet_glyphs(plot):
+    """Class names in a script the font lacks (Chinese, ...) draw as boxes; matplotlib's warning for every
+    missing glyph, with a source line that reads like a traceback, is noise on the console."""
+    @functools.wraps(plot)
+    def wrapper(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+            return plot(*args, **kwargs)
+    return wrapper
+
+
 def _pyplot():
     import matplotlib
 
@@ -84,6 +98,7 @@ def _pyplot():
     return plt
 
 
+@_quiet_glyphs
 def plot_curves(history: list[dict], path, title: str, best_epoch: int | None = None) -> None:
     """Loss and accuracy per epoch, train and validation, side by side (loss alone when no epoch has an
     accuracy, as for equation networks fitting real-valued targets)."""
@@ -114,6 +129,7 @@ def plot_curves(history: list[dict], path, title: str, best_epoch: int | None = 
     plt.close(fig)
 
 
+@_quiet_glyphs
 def plot_confusion(cm, classes: list[str], path, title: str) -> None:
     """Counts per (true, predicted) class, rows = true class."""
     plt = _pyplot()
