@@ -226,6 +226,13 @@ def test_bad_set_syntax_and_unknown_key(cli, tiny):
     assert "did you mean 'lr'" in r.err
     r = cli("train", tiny, "--set", "descripton=x")
     assert r.code == 1 and "--set descripton=x" in r.err and "did you mean 'description'" in r.err
+    # a check that reads a sibling the flag set names the flag, not the sibling's line in the file
+    r = cli("train", tiny, "--set", "train.dataset.val_fraction=0.9")
+    assert r.err.startswith("archspec train: --set train.dataset.val_fraction=0.9: error[bad-value]: val_fraction "
+                            "+ test_fraction must leave images to train on; 0.9 + 0.25"), r.err
+    r = cli("train", tiny, "--set", "optimizer.type=adam")
+    assert r.err.startswith("archspec train: --set optimizer.type=adam: error[bad-value]: momentum applies to sgd "
+                            "only"), r.err
 
 
 def test_digits_reaches_95_percent_then_evaluate_predict_and_export(cli, tmp_path):

@@ -10,6 +10,8 @@ from ..diagnostics import Diagnostic
 from ..specbase import PositiveInt, Strict
 
 Fraction = Annotated[float, Field(ge=0, lt=1)]
+# checks of one key that read its siblings: an error at the key is also about them (an override names its flag)
+CHECKED_WITH = {"test_fraction": ("val_fraction",), "momentum": ("type",), "nesterov": ("type", "momentum")}
 
 
 class Augment(Strict):

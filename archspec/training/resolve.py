@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..diagnostics import Diagnostic, SpecError, did_you_mean
 from ..loader import Document, load_file, load_text
-from .config import Optimizer, TrainConfig
+from .config import CHECKED_WITH, Optimizer, TrainConfig
 
 SHARED_DATASET_KEYS = ("val_fraction", "test_fraction", "normalize", "augment")
 TRAINABLE = {"cnn": None, "equations": "add train: {dataset: {type: samples, inputs: [[0, 1], ...], "
@@ -49,11 +49,12 @@ class Resolved:
         return SpecError([self.doc.source.place(Diagnostic(code, message, path, hint=hint))], self.doc.file)
 
     def _flag(self, path: tuple) -> str | None:
-        """The flag that set ``path``, a value inside it, or (for checks of a whole block) a value below it."""
+        """The flag that set ``path``, a value inside it, (for checks of a whole block) a value below it, or a
+        sibling the check at ``path`` reads (``CHECKED_WITH``: val_fraction for test_fraction's sum)."""
         path = tuple(path)
-        return next((f for p, f in self.overrides.items()
-                     if path and (path == p or (len(path) > 1 and (path[:len(p)] == p or p[:len(path)] == path)))),
-                    None)
+        paths = [path] + [path[:-1] + (k,) for k in CHECKED_WITH.get(path[-1], ())] if path else []
+        return next((f for path in paths for p, f in self.overrides.items()
+                     if path == p or (len(path) > 1 and (path[:len(p)] == p or p[:len(path)] == path))), None)
 
     def resolved(self) -> dict:
         """The spec with every default filled in and the dataset path made absolute (saved with the run)."""
