@@ -186,6 +186,14 @@ def test_existing_run_folder_is_not_overwritten(cli, tiny, folder, tmp_path):
     assert cli("train", tiny, "--data", folder, "--epochs", "1", "--out", run).code == 0
     r = cli("train", tiny, "--data", folder, "--epochs", "1", "--out", run)
     assert r.code == 1 and f"--resume {run}" in r.err
+    before = (run / "metrics.json").read_bytes()
+    r = cli("evaluate", run, "--out", run)  # the evaluation's metrics.json would replace the run's
+    assert r.code == 1 and "holds a training run" in r.err and (run / "metrics.json").read_bytes() == before
+    (tmp_path / "file").write_text("")
+    for command in (("train", tiny, "--data", folder), ("evaluate", run)):
+        r = cli(*command, "--out", tmp_path / "file" / "sub")
+        assert r.code == 1 and r.err.endswith(f"cannot create the folder {tmp_path / 'file' / 'sub'}: "
+                                              f"{tmp_path / 'file'} is a file\n"), r.err
 
 
 def test_nan_learning_rate_is_refused_naming_the_flag(cli, tiny, folder, tmp_path):

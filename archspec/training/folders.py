@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from .devices import RUNTIME_KEYS
 from .loop import State
 from .resolve import Resolved, differences
-from .runfolder import RunFolder, WeightsError, load_tensors, parse_tensors
+from .runfolder import FolderError, RunFolder, WeightsError, load_tensors, parse_tensors
 
 
 class RunError(Exception):
@@ -93,7 +93,10 @@ def new_folder(r: Resolved, out, force: bool) -> RunFolder:
             raise RunError(f"{out} already holds a run; continue it with --resume {out}, choose another --out, "
                            "or pass --force to overwrite it")
         RunFolder(out)["checkpoint"].unlink()  # overwriting starts now: a restart must not resume the old run
-    folder = RunFolder.create(r.spec.title, out)
+    try:
+        folder = RunFolder.create(r.spec.title, out)
+    except FolderError as exc:
+        raise RunError(str(exc)) from None
     write_spec(folder, r)
     return folder
 

@@ -12,7 +12,7 @@ from .images import BadImage, decode
 from .loop import LOSSES, Batches, predict as outputs
 from .report import classification, plot_confusion
 from .resolve import Resolved, resolve
-from .runfolder import RunFolder, WeightsError, load_tensors
+from .runfolder import FolderError, RunFolder, WeightsError, load_tensors
 
 SPLIT_CHOICES = ("test", "val", "train", "all")
 
@@ -97,6 +97,9 @@ def evaluate(spec, weights=None, data_dir=None, split="test", out=None, sets=())
     """Accuracy, loss and the per-class report of trained weights on a data set of the training layout."""
     if split not in SPLIT_CHOICES:
         raise InferenceError(f"split must be one of {', '.join(SPLIT_CHOICES)}. Received: {split!r}")
+    if out is not None and RunFolder(out)["checkpoint"].exists():
+        raise InferenceError(f"{out} holds a training run, whose metrics.json and report this would overwrite: "
+                             "give --out another folder")
     m = load_model(spec, weights, data_dir, sets)
     cfg = m.r.train
     ds = cfg.dataset  # 'all' scores every image: nothing held out, so no class is too small to split
@@ -127,7 +130,10 @@ def evaluate(spec, weights=None, data_dir=None, split="test", out=None, sets=())
               "weights": str(weights), "report": f"{title} (loss {loss:.4f})\n\n{rep['text']}",
               "data_report": "\n".join(filter(None, (data.report(), data.warnings())))}
     if out is not None:
-        folder = RunFolder.create(m.r.spec.title, out)
+        try:
+            folder = RunFolder.create(m.r.spec.title, out)
+        except FolderError as exc:
+            raise InferenceError(str(exc)) from None
         folder.write("report", f"{title}\n\n{rep['text']}")
         plot_confusion(rep["confusion"], classes, folder["confusion"], title)
         folder.write_json("metrics", {k: v for k, v in result.items() if k not in ("report", "data_report")})

@@ -47,7 +47,12 @@ class RunFolder:
                 n += 1
                 out = base.with_name(f"{base.name}-{n}")
         path = Path(out)
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            blocker = next((p for p in (path, *path.parents) if p.is_file()), None)  # a file where a folder goes
+            raise FolderError(f"cannot create the folder {path}: "
+                              + (f"{blocker} is a file" if blocker else exc.strerror or str(exc))) from None
         return cls(path)
 
     def write(self, what: str, data: bytes | str) -> Path:
@@ -97,6 +102,10 @@ def save_tensors(path: Path, tensors: dict, meta: dict) -> None:
 
 class WeightsError(Exception):
     pass
+
+
+class FolderError(Exception):
+    """A run or report folder cannot be created (message says why)."""
 
 
 def parse_tensors(data: bytes, name: str = "checkpoint") -> tuple[dict, dict]:
