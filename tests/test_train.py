@@ -278,6 +278,13 @@ def test_digits_reaches_95_percent_then_evaluate_predict_and_export(cli, tmp_pat
 
     r = cli("compile", DIGITS, "--weights", run / "model.safetensors", "--onnx", tmp_path / "d.onnx", "-q")
     assert r.code == 0 and (tmp_path / "d.onnx").stat().st_size > 10_000
+    import onnx  # the graph sees normalised pixels: its metadata says how to make them, and the classes
+
+    props = {p.key: p.value for p in onnx.load(tmp_path / "d.onnx").metadata_props}
+    trained = load_tensors(run / "model.safetensors")[1]
+    assert json.loads(props["archspec.classes"]) == metrics["classes"]
+    assert (json.loads(props["archspec.mean"]), json.loads(props["archspec.std"])) == (trained["mean"], trained["std"])
+    assert "(pixel / 255 - mean[c]) / std[c]" in props["archspec.preprocess"]
 
 
 def test_evaluate_all_scores_every_image_of_a_new_folder_even_of_one_class(cli, tiny, folder, tmp_path):

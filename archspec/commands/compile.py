@@ -38,8 +38,9 @@ def summary(model, spec) -> str:
     return str(stats)
 
 
-def export_onnx(model, spec, path: str) -> None:
-    """ONNX with input 'image' and output 'logits', batch axis dynamic; checked by onnx.checker."""
+def export_onnx(model, spec, path: str, trained: dict | None = None) -> None:
+    """ONNX with input 'image' and output 'logits', batch axis dynamic; checked by onnx.checker. ``trained``
+    (the weights file's metadata) adds what a consumer needs beside the graph: classes and normalisation."""
     import importlib.util
     import warnings
 
@@ -56,7 +57,21 @@ def export_onnx(model, spec, path: str) -> None:
                   dict(dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}}))
         torch.onnx.export(model, (example_input(spec, 2),), path, input_names=["image"], output_names=["logits"],
                           dynamo=dynamo, **kwargs)
-    onnx.checker.check_model(onnx.load(path))
+    graph = onnx.load(path)
+    if trained and "mean" in trained:
+        onnx.helper.set_model_props(graph, onnx_props(spec, trained))
+        onnx.save(graph, path)
+    onnx.checker.check_model(graph)
+
+
+def onnx_props(spec, trained: dict) -> dict[str, str]:
+    """ONNX metadata of a trained network: the model sees normalised pixels, not raw ones."""
+    import json
+
+    return {"archspec.spec": spec.title, "archspec.classes": json.dumps(trained["classes"]),
+            "archspec.mean": json.dumps(trained["mean"]), "archspec.std": json.dumps(trained["std"]),
+            "archspec.preprocess": "image N x C x H x W, float: (pixel / 255 - mean[c]) / std[c]; "
+                                   "logits index archspec.classes"}
 
 
 def run(args) -> int:
@@ -79,12 +94,12 @@ def run(args) -> int:
     import torch
 
     torch.manual_seed(0)  # the same initial weights on every run
-    model = build(spec)
+    model, trained = build(spec), None
     if args.weights:
         from ..training.inference import InferenceError, load_weights
 
         try:
-            load_weights(model, args.weights, spec)
+            trained = load_weights(model, args.weights, spec)
         except InferenceError as exc:
             print(f"archspec compile: {exc}", file=sys.stderr)
             return 1
@@ -101,6 +116,6 @@ def run(args) -> int:
             print(text, end="")
         elif not write_output("compile", args.code, lambda path: Path(path).write_text(text)):
             return 1
-    if args.onnx and not write_output("compile", args.onnx, lambda path: export_onnx(model, spec, path)):
+    if args.onnx and not write_output("compile", args.onnx, lambda path: export_onnx(model, spec, path, trained)):
         return 1
     return 0
