@@ -1,7 +1,15 @@
 """Presenting tables as plain text or Markdown (computing lives elsewhere)."""
 from __future__ import annotations
 
+import unicodedata
+
 from .cnn.shapes import ShapeReport, dims, grouped  # dims, grouped: re-exported for presenters
+
+
+def shown_width(text: str) -> int:
+    """Columns a terminal gives ``text``: wide (CJK) characters take two, combining marks none."""
+    return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+               for ch in text)
 
 
 def table(headers: list[str], rows: list[list], fmt: str = "text", right: set[int] = frozenset()) -> str:
@@ -11,10 +19,14 @@ def table(headers: list[str], rows: list[list], fmt: str = "text", right: set[in
         esc = [[c.replace("|", "\\|") for c in row] for row in cells]
         rule = ["---:" if i in right else "---" for i in range(len(headers))]
         return "\n".join("| " + " | ".join(row) + " |" for row in [esc[0], rule] + esc[1:])
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    widths = [max(shown_width(row[i]) for row in cells) for i in range(len(headers))]
+
+    def pad(c: str, w: int, i: int) -> str:
+        fill = " " * (w - shown_width(c))
+        return fill + c if i in right else c + fill
 
     def line(row):
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+        return "  ".join(pad(c, w, i) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
 
     sep = "  ".join("-" * w for w in widths)
     return "\n".join([line(cells[0]), sep] + [line(r) for r in cells[1:]])

@@ -66,3 +66,11 @@ def test_huge_totals_use_units_beyond_giga(cli, tmp_path):
                     "  - {type: conv2d, out_channels: 1000000000, kernel_size: 3}\n")
     foot = cli("shapes", path).out.strip().splitlines()[-1]
     assert "(112.00GB as float32)" in foot and "(269.99E)" in foot and "activations 40.00EB per sample" in foot, foot
+
+
+def test_text_tables_align_wide_and_combining_characters():
+    """Class folders named in Chinese or with accents: columns line up as a terminal shows them."""
+    from archspec.tables import table
+
+    text = table(["class", "n"], [["肺部CT", 12], ["CXR", 3], ["cafe\u0301", 1]], right={1})
+    assert text.splitlines() == ["class    n", "------  --", "肺部CT  12", "CXR      3", "cafe\u0301     1"]
