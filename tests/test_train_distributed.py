@@ -155,6 +155,18 @@ def test_launch_flags_are_checked(cli, spec, monkeypatch):
     assert r.code == 2 and "already is one" in r.err
 
 
+def test_a_data_error_in_the_workers_is_said_once_per_rank_and_then_summed_up(spec, tmp_path):
+    """Each rank reports what it found (on several machines they may differ); rank 1's copy says whose it is,
+    torchrun's own per-worker error log stays out, and the launcher's last line sums up."""
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(SPEC.replace("out_features: 10", "out_features: 3"))
+    r = launch(tmp_path, wrong, "--nproc", "2", "--out", tmp_path / "run")
+    assert r.returncode == 1
+    assert r.stderr.count("error[classes-mismatch]") == 2 and "[rank 1] " in r.stderr
+    assert "failed (exitcode" not in r.stderr and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith("archspec train: the workers failed (rank 0 exit code 1")
+
+
 def test_resume_may_change_device_precision_threads_and_epochs():
     from archspec.training.folders import spec_changes
 

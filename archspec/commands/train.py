@@ -65,6 +65,7 @@ def run(args) -> int:
     from ..training.distributed import DEFAULT_TIMEOUT, Quiet, World
     from ..training.loop import Console
     from ..training.resolve import OverrideError
+    from ..diagnostics import SpecError
     from ..training.session import RunError, train
 
     if args.nproc is not None or args.max_restarts:
@@ -79,8 +80,9 @@ def run(args) -> int:
                      timeout=args.timeout or DEFAULT_TIMEOUT)
     except Quiet:
         return 1  # rank 0 printed the reason
-    except (OverrideError, RunError) as exc:
+    except (OverrideError, RunError, SpecError) as exc:
+        # every rank says what it found (machines may differ); the others' copies say whose they are
         prefix = f"[rank {world.rank}] " if world.rank else ""
-        print(f"archspec train: {prefix}{exc}", file=sys.stderr)
+        print(f"{prefix}{exc}" if isinstance(exc, SpecError) else f"archspec train: {prefix}{exc}", file=sys.stderr)
         return 130 if str(exc).startswith("interrupted") else 1
     return 0 if run_.metrics is not None else 1

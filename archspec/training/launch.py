@@ -10,6 +10,7 @@ restarted group can read the dead group's addresses and fail to connect.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import sys
@@ -126,12 +127,14 @@ def _launch(args, folder: RunFolder, resume: bool, nproc: int) -> int:
     if not args.quiet:
         print(f"launching {nproc} worker process(es) (torchrun, up to {args.max_restarts} restart(s)); "
               f"run folder {folder.path}", flush=True)
+    # torchrun logs each failed worker as 'E... failed (exitcode: 1) local_rank: 0 ...'; the summary below says it
+    logging.getLogger("torch.distributed.elastic.multiprocessing.api").setLevel(logging.CRITICAL)
     try:
         elastic_launch(config, sys.executable)(*worker_args(args, folder, resume))
     except ChildFailedError as exc:
         epoch = checkpoint_epoch(folder)
         kept = (f"{folder.path} keeps the checkpoint of epoch {epoch}; continue with: archspec train --resume "
-                f"{folder.path} --nproc {nproc}" if epoch is not None else f"no epoch completed in {folder.path}")
+                f"{folder.path} --nproc {nproc}" if epoch is not None else f"No epoch completed in {folder.path}")
         print(f"archspec train: the workers failed ({describe(exc.failures)}) after {args.max_restarts} "
               f"restart(s) allowed. {kept}", file=sys.stderr)
         return 1
