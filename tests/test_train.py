@@ -232,6 +232,9 @@ def test_bad_set_syntax_and_unknown_key(cli, tiny):
     r = cli("train", tiny, "--set", "lrr=1")  # a short form misspelt: named as the flag, not as line 1 of the file
     assert r.code == 1 and r.err.startswith("archspec train: --set lrr=1: error[unknown-key]"), r.err
     assert "did you mean 'lr'" in r.err
+    r = cli("train", tiny, "--set", "val_fractoin=0.3")
+    assert r.code == 1 and "unknown key 'val_fractoin': not a top-level spec key, nor a short form" in r.err
+    assert "did you mean 'val_fraction'?" in r.err and "<document>" not in r.err
     r = cli("train", tiny, "--set", "descripton=x")
     assert r.code == 1 and "--set descripton=x" in r.err and "did you mean 'description'" in r.err
     # a check that reads a sibling the flag set names the flag, not the sibling's line in the file
@@ -241,6 +244,15 @@ def test_bad_set_syntax_and_unknown_key(cli, tiny):
     r = cli("train", tiny, "--set", "optimizer.type=adam")
     assert r.err.startswith("archspec train: --set optimizer.type=adam: error[bad-value]: momentum applies to sgd "
                             "only"), r.err
+
+
+def test_dataset_keys_have_short_forms_too(tmp_path):
+    from archspec.training.resolve import resolve
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text(TINY)
+    r = resolve(spec, data_dir=tmp_path, sets=["val_fraction=0.3", "lr=0.5", "epochs=4"])
+    assert (r.train.dataset.val_fraction, r.train.optimizer.lr, r.train.epochs) == (0.3, 0.5, 4)
 
 
 def test_digits_reaches_95_percent_then_evaluate_predict_and_export(cli, tmp_path):

@@ -20,7 +20,7 @@ def register(sub):
     p.add_argument("--out", metavar="DIR", help="run folder (default: runs/<spec name>/<timestamp>)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
                    help="override a spec value, e.g. --set train.optimizer.lr=0.01 (short: lr=0.01, "
-                   "batch_size=32); repeatable")
+                   "batch_size=32, val_fraction=0.2: keys of train, its optimizer and its dataset); repeatable")
     p.add_argument("--resume", metavar="RUNDIR", help="continue an interrupted run from its last complete epoch "
                    "(with --epochs: train a finished run longer)")
     p.add_argument("--force", action="store_true", help="resume although the spec or data changed; "

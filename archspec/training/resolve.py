@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..diagnostics import Diagnostic, SpecError, did_you_mean
 from ..loader import Document, load_file, load_text
-from .config import CHECKED_WITH, Optimizer, TrainConfig
+from .config import CHECKED_WITH, ImageFolder, Optimizer, TrainConfig
 
 SHARED_DATASET_KEYS = ("val_fraction", "test_fraction", "normalize", "augment")
 TRAINABLE = {"cnn": None, "equations": "add train: {dataset: {type: samples, inputs: [[0, 1], ...], "
@@ -73,19 +73,35 @@ def _flag_text(flag: str, code: str, message: str, hint: str | None) -> str:
     return f"{flag}: error[{code}]: {message}" + (f"\n    hint: {hint}" if hint else "")
 
 
+# where a --set key without its path is looked for, in this order
+SHORT_FORMS = ((("train",), TrainConfig), (("train", "optimizer"), Optimizer), (("train", "dataset"), ImageFolder))
+
+
+def _unknown_short_form(d: Diagnostic) -> bool:
+    return d.code == "unknown-key" and len(d.path) == 1
+
+
+def _message(d: Diagnostic) -> str:
+    """An unknown top-level key from --set: neither a spec key nor a short form (not 'in <document>')."""
+    if _unknown_short_form(d):
+        return f"unknown key '{d.path[0]}': not a top-level spec key, nor a short form of a train key"
+    return d.message
+
+
 def _hint(d: Diagnostic) -> str | None:
     """An unknown top-level key from --set is most likely a misspelt short form (lrr for lr): say which."""
-    if d.code == "unknown-key" and len(d.path) == 1 and not (d.hint or "").startswith("did you mean"):
-        return did_you_mean(d.path[0], [*TrainConfig.model_fields, *Optimizer.model_fields]) or d.hint
+    if _unknown_short_form(d) and not (d.hint or "").startswith("did you mean"):
+        return did_you_mean(d.path[0], [f for _, model in SHORT_FORMS for f in model.model_fields]) or d.hint
     return d.hint
 
 
 def _key_path(key: str, data: dict) -> tuple:
-    """'train.optimizer.lr' -> ('train', 'optimizer', 'lr'); short forms 'epochs' -> ('train', 'epochs') and
-    'lr' -> ('train', 'optimizer', 'lr'); digits are list indices ('layers.0.out_channels')."""
+    """'train.optimizer.lr' -> ('train', 'optimizer', 'lr'); short forms 'epochs' -> ('train', 'epochs'),
+    'lr' -> ('train', 'optimizer', 'lr') and 'val_fraction' -> ('train', 'dataset', 'val_fraction'); digits
+    are list indices ('layers.0.out_channels')."""
     parts = tuple(int(p) if p.isdigit() else p for p in key.split("."))
     if parts and parts[0] not in data:
-        for prefix, model in ((("train",), TrainConfig), (("train", "optimizer"), Optimizer)):
+        for prefix, model in SHORT_FORMS:
             if parts[0] in model.model_fields:
                 return prefix + parts
     return parts
@@ -165,7 +181,7 @@ def resolve(path, data_dir=None, epochs=None, sets=(), runtime=None) -> Resolved
     if errors:
         r = Resolved(spec, doc, flags)
         if any(r._flag(d.path) for d in errors):  # name the flag instead of the file's line
-            raise OverrideError("\n".join(_flag_text(r._flag(d.path), d.code, d.message, _hint(d)) if r._flag(d.path)
+            raise OverrideError("\n".join(_flag_text(r._flag(d.path), d.code, _message(d), _hint(d)) if r._flag(d.path)
                                           else d.format(doc.file) for d in errors))
         raise SpecError(errors, doc.file)
     if spec.kind not in TRAINABLE or (spec.kind == "equations" and spec.train is None):
