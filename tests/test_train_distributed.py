@@ -162,9 +162,13 @@ def test_a_data_error_in_the_workers_is_said_once_per_rank_and_then_summed_up(sp
     wrong.write_text(SPEC.replace("out_features: 10", "out_features: 3"))
     r = launch(tmp_path, wrong, "--nproc", "2", "--out", tmp_path / "run")
     assert r.returncode == 1
-    assert r.stderr.count("error[classes-mismatch]") == 2 and "[rank 1] " in r.stderr
+    said = [line for line in r.stderr.splitlines() if "error[classes-mismatch]" in line]
+    # the first rank to fail makes torchrun stop the other, which may not have spoken yet: 1 or 2 reports,
+    # and never two bare ones
+    assert 1 <= len(said) <= 2 and sum(not line.startswith("[rank 1] ") for line in said) == 1
     assert "failed (exitcode" not in r.stderr and "Traceback" not in r.stderr
-    assert r.stderr.strip().splitlines()[-1].startswith("archspec train: the workers failed (rank 0 exit code 1")
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("archspec train: the workers failed (rank 0 ") and "No epoch completed in" in last
 
 
 def test_resume_may_change_device_precision_threads_and_epochs():
