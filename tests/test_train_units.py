@@ -37,6 +37,14 @@ def test_verdict_reads_the_curves(rows, label):
     assert got == label and text.startswith(label)
 
 
+def test_an_overfitting_verdict_knows_early_stopping_kept_earlier_weights():
+    rows = history((1.0, 0.6, 0.5, 0.8), (0.3, 0.9, 0.3, 0.9), (0.1, 0.97, 0.4, 0.9), (0.05, 0.99, 0.6, 0.88))
+    assert "try more weight decay" in verdict(rows)[1]
+    label, text = verdict(rows, kept_epoch=2)
+    assert label == "overfitting" and text.endswith("early stopping kept the weights of epoch 2, from before it")
+    assert "try more weight decay" in verdict(rows, kept_epoch=4)[1]  # the last epoch's weights: no help there
+
+
 def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch):
     target = tmp_path / "checkpoint.safetensors"
     atomic_write(target, b"old")

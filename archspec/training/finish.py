@@ -49,8 +49,8 @@ def finish(r, folder: RunFolder, model, data, splits, batches, state: State, bes
         console.warn(f"warning: no test split (test_fraction is 0): the report below is on the {split} split")
     loss, _, out = score(model, splits[split], batches, LOSSES[cfg.loss], world, len(data.classes))
     rep = classification(data.splits[split].y.numpy(), out.argmax(1).numpy(), data.classes)
-    fit_label, fit_text = verdict(state.history)
     kept = kept_row(state.history, state.best_epoch if restored else None)
+    fit_label, fit_text = verdict(state.history, kept.get("epoch") if restored else None)
     acc = rep["accuracy"]
     title = f"{r.spec.title}: {split} accuracy {acc:.1%} on {len(data.splits[split])} images"
     if write:

@@ -46,8 +46,9 @@ def generalization_gap(row: dict, fallback_accuracy: float) -> float:
     return row.get("train_accuracy", 0.0) - (other if other is not None else fallback_accuracy)
 
 
-def verdict(history: list[dict]) -> tuple[str, str]:
-    """('overfitting' | 'underfitting' | 'still improving' | 'good fit', one-line explanation) from the curves."""
+def verdict(history: list[dict], kept_epoch: int | None = None) -> tuple[str, str]:
+    """('overfitting' | 'underfitting' | 'still improving' | 'good fit', one-line explanation) from the curves.
+    ``kept_epoch``: the epoch whose weights early stopping restored, when not the last."""
     if not history:
         return "no epochs", "no epoch finished"
     last = history[-1]
@@ -62,8 +63,10 @@ def verdict(history: list[dict]) -> tuple[str, str]:
                    f"{last['val_loss']:.4f} (epoch {last['epoch']}) while training loss kept falling" if rising else
                    f"training accuracy {last['train_accuracy']:.1%} is {gap * 100:.1f} points above validation "
                    f"accuracy {last['val_accuracy']:.1%}")
-            return "overfitting", (f"overfitting: {why}; try more weight decay, dropout, augmentation, more data "
-                                   "or early stopping")
+            kept = kept_epoch is not None and kept_epoch < last["epoch"]
+            advice = (f"early stopping kept the weights of epoch {kept_epoch}, from before it" if kept else
+                      "try more weight decay, dropout, augmentation, more data or early stopping")
+            return "overfitting", f"overfitting: {why}; {advice}"
     if last["train_accuracy"] < UNDERFIT_ACCURACY:
         return "underfitting", (f"underfitting: training accuracy is only {last['train_accuracy']:.1%}"
                                 + (f" (validation {last['val_accuracy']:.1%})" if has_val else "")
