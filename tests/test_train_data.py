@@ -170,3 +170,20 @@ def test_flat_input_decodes_digits_only():
     assert load(Digits(type="digits"), (64,), seed=0).shape == (8, 8, 1)
     with pytest.raises(DataError, match="flat input"):
         load(ImageFolder(type="image_folder", path="."), (64,), seed=0)
+
+
+def test_linked_folders_are_followed_once_and_link_loops_end(tmp_path):
+    """A class folder may hold links to folders of images (e.g. a shared scan folder): they are read, each real
+    folder once, and a link back up the tree does not loop."""
+    from archspec.training.data import files_under
+
+    cls = tmp_path / "cls"
+    (tmp_path / "scans").mkdir()
+    (tmp_path / "scans" / "s.png").write_bytes(b"x")
+    cls.mkdir()
+    (cls / "a.png").write_bytes(b"x")
+    (cls / "scans").symlink_to(tmp_path / "scans")
+    (cls / "again").symlink_to(tmp_path / "scans")  # the same folder twice: read once
+    (cls / "up").symlink_to(cls)  # a loop
+    got = [p.relative_to(cls).as_posix() for p in files_under(cls)]
+    assert got == ["a.png", "again/s.png"]

@@ -117,9 +117,15 @@ def _hidden(name: str) -> bool:
 
 
 def files_under(folder: Path) -> list[Path]:
-    """Every file below ``folder``, sorted, hidden files and folders left out."""
-    files = []
-    for root, dirs, names in os.walk(folder):
+    """Every file below ``folder``, sorted, hidden files and folders left out. Linked folders are followed,
+    each real folder once (a link back up the tree is not a loop, and a folder linked twice is not read twice)."""
+    files, seen = [], set()
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
         dirs[:] = sorted(x for x in dirs if not _hidden(x))
         files += [Path(root) / n for n in sorted(names) if not _hidden(n)]
     return files
