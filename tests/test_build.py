@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from archspec.torchbuild import build
@@ -14,6 +15,7 @@ from archspec.torchbuild.cnn_table import TORCH, torch_dims
 from archspec.torchbuild.codegen import class_name, generate
 from archspec.cnn.layers import BY_TYPE
 from archspec.cnn.spec import CnnSpec
+from archspec.cnn.torch_names import taken_by_torch
 from archspec.diagnostics import SpecError
 from archspec.kinds import KINDS
 from archspec.validation import check_file, load
@@ -126,19 +128,39 @@ def test_quotes_and_backslashes_in_the_description_keep_the_source_valid():
     assert text in namespace["__doc__"]
 
 
-@pytest.mark.parametrize("name, code", [
-    ("fc.out", "bad-name"),  # validate knows: '.' is a sub-module path to torch
-    ('"fc\\nout"', "bad-name"),  # a line break would also break every table row
-    ("forward", "bad-module-name"),  # an attribute nn.Module already has: found when torch builds it
+@pytest.mark.parametrize("name", [
+    "fc.out",  # '.' is a sub-module path to torch
+    '"fc\\nout"',  # a line break would also break every table row
+    "forward", "eval", "training", "__init__",  # attributes nn.Module already has (eval would be shadowed)
 ])
-def test_a_name_torch_refuses_is_a_located_error(tmp_path, name, code):
+def test_a_name_torch_refuses_is_a_located_error_in_validate_and_build(tmp_path, name):
     path = tmp_path / "named.yaml"
     path.write_text("kind: cnn\ninput: [8, 8, 1]\nlayers:\n  - {type: flatten}\n"
                     f"  - {{type: linear, name: {name}, out_features: 2}}\n")
     with pytest.raises(SpecError) as exc:
         build(path)
-    assert "named.yaml:5:" in str(exc.value) and f"[{code}]" in str(exc.value)
-    assert check_file(path).valid == (code == "bad-module-name")
+    assert "named.yaml:5:" in str(exc.value) and "[bad-name]" in str(exc.value)
+    assert not check_file(path).valid
+
+
+def test_every_attribute_of_torchs_module_classes_is_a_name_validate_refuses():
+    """The list validate keeps (it must not import torch) covers the installed torch's attributes."""
+    class Generated(nn.Module):  # what `compile --code` writes subclasses nn.Module
+        def forward(self, x):
+            return x
+
+    missing = {n for n in dir(nn.Sequential()) + dir(Generated()) if not taken_by_torch(n)}
+    assert not missing, f"add to archspec/cnn/torch_names.py: {sorted(missing)}"
+
+
+def test_a_name_torch_refuses_that_validate_does_not_know_is_still_located_at_build(tmp_path, monkeypatch):
+    monkeypatch.setattr("archspec.cnn.spec.NAME_RULES", ())  # as if a newer torch added the attribute
+    path = tmp_path / "named.yaml"
+    path.write_text("kind: cnn\ninput: [8, 8, 1]\nlayers:\n  - {type: flatten}\n"
+                    "  - {type: linear, name: forward, out_features: 2}\n")
+    with pytest.raises(SpecError) as exc:
+        build(path)
+    assert "named.yaml:5:" in str(exc.value) and "[bad-module-name]" in str(exc.value)
 
 
 # --- random stacks: torch decides -------------------------------------------------------------

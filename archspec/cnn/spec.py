@@ -13,11 +13,12 @@ from .layers import AnyLayer
 from .rules import Constraints, check_rules, load_rules_file, rule_problems
 from .search import SearchConfig
 from .shapes import ShapeReport, infer, layer_names
+from .torch_names import taken_by_torch
 
 
 # A layer's name becomes its torch module's name (and a row in every table): what torch and tables refuse.
-# (A name nn.Module already uses, such as 'forward', is caught when the module is built: that needs torch.)
 NAME_RULES = (
+    (taken_by_torch, "torch's nn.Module already has an attribute of that name"),
     (lambda n: "." in n, "it holds '.', which torch reads as a path to a sub-module"),
     (lambda n: any(not ch.isprintable() for ch in n), "it holds a line break or another control character"),
 )
