@@ -83,11 +83,14 @@ def test_tiny_folder_trains_above_chance_and_writes_every_file(cli, tiny, folder
 GPU = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
 
-@pytest.mark.parametrize("device, precision", [  # bf16: autocast on the CPU; fp16: the scaler's state resumes too
-    ("cpu", "fp32"), ("cpu", "bf16"), pytest.param("cuda", "fp32", marks=GPU), pytest.param("cuda", "fp16", marks=GPU)])
-def test_resume_after_interrupt_is_bit_identical(cli, tiny, folder, tmp_path, monkeypatch, device, precision):
+@pytest.mark.parametrize("device, precision, fused", [  # bf16: autocast on the CPU; fp16: the scaler resumes too
+    ("cpu", "fp32", False), ("cpu", "bf16", False),
+    ("cpu", "fp32", True),  # the fused optimizer step CUDA runs (torch runs it on the CPU too), resumed unfused
+    pytest.param("cuda", "fp32", True, marks=GPU), pytest.param("cuda", "fp16", True, marks=GPU)])
+def test_resume_after_interrupt_is_bit_identical(cli, tiny, folder, tmp_path, monkeypatch, device, precision, fused):
     full, cut = tmp_path / "full", tmp_path / "cut"
     flags = ("--device", device, "--precision", precision)
+    monkeypatch.setattr(loop, "FUSED_ON", ("cuda", "cpu") if fused else ("cuda",))
     assert cli("train", tiny, "--data", folder, "--epochs", "3", *flags, "--out", full).code == 0
     real = loop.run_epoch
 
@@ -101,6 +104,7 @@ def test_resume_after_interrupt_is_bit_identical(cli, tiny, folder, tmp_path, mo
     assert r.code == 130 and f"--resume {cut}" in r.err and "checkpoint holds epoch 1" in r.err
     assert not (cut / "model.safetensors").exists()
     monkeypatch.setattr(loop, "run_epoch", real)
+    monkeypatch.setattr(loop, "FUSED_ON", ())  # e.g. a GPU run resumed on a CPU: the checkpoint keeps it fused
     r = cli("train", "--resume", cut)  # the run's own resolved spec, data and precision
     assert r.code == 0, r.err
     assert "resuming" in r.out and "after epoch 1 of 3" in r.out

@@ -19,12 +19,13 @@ from .devices import Precision
 
 WORLD1 = distributed.World()  # one process
 
-OPTIMIZERS = {
-    "sgd": lambda p, o: torch.optim.SGD(p, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay,
-                                        nesterov=o.nesterov),
-    "adam": lambda p, o: torch.optim.Adam(p, lr=o.lr, weight_decay=o.weight_decay),
-    "adamw": lambda p, o: torch.optim.AdamW(p, lr=o.lr, weight_decay=o.weight_decay),
+OPTIMIZERS = {  # (parameters, optimizer config, fused) -> optimizer
+    "sgd": lambda p, o, fused: torch.optim.SGD(p, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay,
+                                               nesterov=o.nesterov, fused=fused),
+    "adam": lambda p, o, fused: torch.optim.Adam(p, lr=o.lr, weight_decay=o.weight_decay, fused=fused),
+    "adamw": lambda p, o, fused: torch.optim.AdamW(p, lr=o.lr, weight_decay=o.weight_decay, fused=fused),
 }
+FUSED_ON = ("cuda",)  # one kernel per optimizer step (PyTorch's fastest); elsewhere torch's default
 SCHEDULES = {  # stepped once per epoch
     "step": lambda opt, s, epochs: torch.optim.lr_scheduler.StepLR(opt, s.step_size, s.gamma),
     "cosine": lambda opt, s, epochs: torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs, s.min_lr),
@@ -37,6 +38,14 @@ LOSSES = {  # (network output N x K, labels N) -> mean loss
     "cross_entropy": lambda out, y: F.cross_entropy(out, y),
     "mse": lambda out, y: F.mse_loss(out, F.one_hot(y, out.shape[1]).to(out.dtype)),
 }
+
+
+def optimizer_and_schedule(model, cfg, device_type: str = "cpu"):
+    """The spec's optimizer over ``model``'s parameters, and its per-epoch schedule (or None).
+
+    A checkpoint's optimizer state carries its own ``fused`` setting, which torch keeps on resume."""
+    opt = OPTIMIZERS[cfg.optimizer.type](model.parameters(), cfg.optimizer, True if device_type in FUSED_ON else None)
+    return opt, SCHEDULES[cfg.schedule.type](opt, cfg.schedule, cfg.epochs) if cfg.schedule else None
 
 
 def retune(opt, sched, cfg, done: int) -> None:

@@ -28,7 +28,7 @@ from .folders import (
     new_folder,
     read_checkpoint,
 )
-from .loop import OPTIMIZERS, SCHEDULES, Batches, Console, Diverged, State, fit, unwatched
+from .loop import Batches, Console, Diverged, State, fit, optimizer_and_schedule, unwatched
 from .resolve import Resolved, resolve
 from .runfolder import RunFolder, parse_tensors
 
@@ -81,9 +81,7 @@ def _model_and_optim(r: Resolved, device):
     model = build(r.spec).to(device)
     if cfg.channels_last and len(r.spec.input_shape) == 3:
         model = model.to(memory_format=torch.channels_last)
-    opt = OPTIMIZERS[cfg.optimizer.type](model.parameters(), cfg.optimizer)
-    sched = SCHEDULES[cfg.schedule.type](opt, cfg.schedule, cfg.epochs) if cfg.schedule else None
-    return model, opt, sched
+    return (model, *optimizer_and_schedule(model, cfg, device.type))
 
 
 def _plan(r: Resolved, world: World, out, resume, force) -> tuple[dict, bytes]:

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from . import checkpoint
 from .data import DataError
 from .distributed import epoch_order
-from .loop import OPTIMIZERS, SCHEDULES, Console, Diverged, State, early_stop, unwatched
+from .loop import Console, Diverged, State, early_stop, optimizer_and_schedule, unwatched
 from .report import plot_curves
 from .runfolder import RunFolder, parse_tensors, save_tensors
 
@@ -190,8 +190,7 @@ def train(r, out, resume, force, console: Console, stop_after: int | None, start
     console.line(table.report())
     console.warn(unwatched(cfg, "val" in table.splits))
     model = capability("equations", "build")(r.spec)
-    opt = OPTIMIZERS[cfg.optimizer.type](model.parameters(), cfg.optimizer)
-    sched = SCHEDULES[cfg.schedule.type](opt, cfg.schedule, cfg.epochs) if cfg.schedule else None
+    opt, sched = optimizer_and_schedule(model, cfg)
     loss_fn, binary = LOSSES[cfg.loss], table.binary
     info = {"spec": r.resolved(), "spec_sha256": r.sha256(), "data": table.fingerprint(), "threads": None,
             "world_size": 1, "torch": torch.__version__}
