@@ -102,3 +102,40 @@ def test_two_gpus_train_with_nccl(cli, spec, tmp_path):
 def test_a_gpu_rank_needs_its_own_gpu(cli, spec):
     r = cli("train", spec, "--nproc", str(torch.cuda.device_count() + 1), "--device", "cuda")
     assert r.code == 1 and "error[too-few-gpus]" in r.err
+
+
+@pytest.mark.parametrize("precision, fit_share", [("fp32", devices.FIT_SHARE), ("fp16", devices.FIT_SHARE),
+                                                  ("bf16", 0.0)])  # 0.0: batches come through pinned memory
+def test_training_steps_do_not_wait_for_the_gpu_between_loss_readings(cli, spec, tmp_path, monkeypatch,
+                                                                      precision, fit_share):
+    """A blocking copy to the GPU, boolean-mask indexing or ``.item()`` drains the GPU's queue, so the host
+    stops running ahead. torch's sync debug mode turns each into an error for the steps of an epoch; only the
+    running-loss reading (every 16 steps) and the epoch's set-up and scoring may wait."""
+    from archspec.training import loop
+
+    real_settle, real_epoch = loop.Tally.settle, loop.run_epoch
+
+    def settle(self, step, lr):
+        torch.cuda.set_sync_debug_mode(0)
+        try:
+            real_settle(self, step, lr)
+        finally:
+            torch.cuda.set_sync_debug_mode("error")
+
+    def run_epoch(*args, **kwargs):
+        try:
+            return real_epoch(*args, **kwargs)
+        finally:
+            torch.cuda.set_sync_debug_mode(0)
+
+    monkeypatch.setattr(loop.Tally, "settle", settle)
+    monkeypatch.setattr(loop, "run_epoch", run_epoch)
+    monkeypatch.setattr(loop.distributed, "fault",  # called at the start of each step
+                        lambda world, epoch, step, env=None: torch.cuda.set_sync_debug_mode("error"))
+    monkeypatch.setattr(devices, "FIT_SHARE", fit_share)
+    try:
+        r = cli("train", spec, "--device", "cuda", "--precision", precision, "--epochs", "1",
+                "--out", tmp_path / "run")
+    finally:
+        torch.cuda.set_sync_debug_mode(0)
+    assert r.code == 0, r.err

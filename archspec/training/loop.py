@@ -85,7 +85,11 @@ class State:
 
 
 class Batches:
-    """Index -> normalised float batch on the device, with optional flips (the uint8 cache stays put)."""
+    """Index -> normalised float batch on the device, with optional flips (the uint8 cache stays put).
+
+    On CUDA nothing here waits for the GPU: a blocking host-to-device copy (``tensor.to(device)``) and boolean
+    mask indexing both synchronise the stream, so indices arrive once per epoch, masks through pinned memory,
+    and flips are ``torch.where`` selections."""
 
     def __init__(self, mean, std, device, flat: bool, channels_last: bool):
         c = len(mean)
@@ -94,19 +98,28 @@ class Batches:
         self.shift = (torch.tensor(mean).view(1, c, 1, 1) / std_t).to(device)
         self.device, self.flat, self.channels_last = device, flat, channels_last
 
-    def gather(self, x_u8, idx):
-        """Rows ``idx`` of a uint8 cache; from a host cache for a GPU, into pinned memory (copied async)."""
-        if x_u8.device.type != "cpu" or self.device.type != "cuda":
-            return x_u8[idx.to(x_u8.device)]
+    def upload(self, t):
+        """A small host tensor on the device, without waiting for the GPU's queue (pinned, non-blocking)."""
+        if self.device.type != "cuda":
+            return t.to(self.device)
+        return t.pin_memory().to(self.device, non_blocking=True)
+
+    def gather(self, x_u8, idx, idx_on_device=None):
+        """Rows ``idx`` of a uint8 cache (``idx_on_device``: the same rows, for a cache on the GPU); from a host
+        cache for a GPU, into pinned memory (copied asynchronously)."""
+        if x_u8.device.type != "cpu":
+            return x_u8[idx_on_device if idx_on_device is not None else idx.to(x_u8.device)]
+        if self.device.type != "cuda":
+            return x_u8[idx]
         buf = torch.empty((len(idx), *x_u8.shape[1:]), dtype=x_u8.dtype, pin_memory=True)
         return torch.index_select(x_u8, 0, idx, out=buf)
 
     def __call__(self, x_u8, flips=()):
         """``flips``: (dim, mask) pairs from ``flip_masks``, applied to this (gathered, never cached) batch."""
+        x = x_u8.to(self.device, non_blocking=True)
         for dim, mask in flips:
-            mask = mask.to(x_u8.device)
-            x_u8[mask] = x_u8[mask].flip(dim)
-        x = x_u8.to(self.device, non_blocking=True).float().mul_(self.scale).sub_(self.shift)
+            x = torch.where(self.upload(mask).view(-1, 1, 1, 1), x.flip(dim), x)
+        x = x.float().mul_(self.scale).sub_(self.shift)
         if self.flat:
             return x.flatten(1)
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
@@ -173,6 +186,7 @@ def run_epoch(model, opt, loss_fn, split, batches, cfg, gen, epoch, console, wor
     n, bs = len(split), cfg.batch_size
     steps = math.ceil(n / bs)
     order = distributed.epoch_order(n, cfg.seed, epoch)
+    order_on_device = order.to(batches.device)  # one copy per epoch, not a stalling copy per step
     augment = cfg.dataset.augment if (cfg.dataset.augment.hflip or cfg.dataset.augment.vflip) else None
     y_all = split.y.to(batches.device)
     amp = amp or Precision("fp32", batches.device)
@@ -180,17 +194,17 @@ def run_epoch(model, opt, loss_fn, split, batches, cfg, gen, epoch, console, wor
     start = time.perf_counter()
     for step in range(1, steps + 1):
         distributed.fault(world, epoch, step)
-        batch = order[(step - 1) * bs:step * bs]
-        flips = flip_masks(len(batch), augment, gen)
-        idx = distributed.share(batch, world)
-        x = batches(batches.gather(split.x, idx), [(d, distributed.share(m, world)) for d, m in flips])
-        y = y_all[idx.to(batches.device)]
+        rows = slice((step - 1) * bs, step * bs)
+        flips = flip_masks(len(order[rows]), augment, gen)
+        idx, idx_on_device = distributed.share(order[rows], world), distributed.share(order_on_device[rows], world)
+        x = batches(batches.gather(split.x, idx, idx_on_device), [(d, distributed.share(m, world)) for d, m in flips])
+        y = y_all[idx_on_device]
         with amp.autocast():
             out = model(x)
             loss = loss_fn(out, y) if len(idx) else out.sum() * 0.0
         tally.add(loss.detach().float() * len(idx), (out.argmax(1) == y).sum())
         if world.distributed:
-            loss = loss * (len(idx) * world.size / len(batch))
+            loss = loss * (len(idx) * world.size / len(order[rows]))
         opt.zero_grad(set_to_none=True)
         amp.backward_step(loss, opt)
         if step % SETTLE_EVERY == 0 or step == steps or (not world.distributed and console.due()):
