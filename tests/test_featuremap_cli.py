@@ -218,3 +218,13 @@ def test_check_multichannel_keys(cli, tmp_path):
     r = cli("check", path)
     assert r.code == 1
     assert [line.split()[0] for line in r.out.splitlines() if "WRONG" in line] == ["Y[2][1][1]"]
+
+
+def test_check_tolerance_is_relative_to_the_right_value_both_ways(cli, tmp_path):
+    """rtol 0.1 around 4: 3.62 and 4.38 pass, 3.58 and 4.42 (rel. error 0.105) fail alike; rounding up
+    past the tolerance was graded correct (the tolerance scaled with the larger of the two numbers)."""
+    path = tmp_path / "tol.yaml"
+    path.write_text("kind: feature_map\noperation: avgpool2d\nkernel_size: 1\ninput: [[4, 4, 4, 4]]\n"
+                    "answers: [[3.62, 4.38, 3.58, 4.42]]\n")
+    data = json.loads(cli("check", path, "--rtol", "0.1", "--format", "json").out)
+    assert [a["correct"] for a in data["answers"]] == [True, True, False, False]
