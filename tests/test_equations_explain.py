@@ -200,3 +200,14 @@ def test_library_values_for_diagrams():
     assert set(gradients(spec)) == {f"w{i}" for i in range(1, 7)}
     assert loss(spec) == pytest.approx(0.00419461875206002, rel=1e-12)
     assert forward(archspec.load(SEED / "q3a.yaml")) is None and gradients(archspec.load(SEED / "q1-network1.yaml")) is None
+
+
+def test_every_output_column_of_the_loss_tables_is_right_aligned(cli, tmp_path):
+    """With two outputs the y2 column was left-aligned (only columns 1 and 2 were numeric)."""
+    path = tmp_path / "two.yaml"
+    path.write_text("kind: equations\nequations: [h = sigmoid(w1*x + b1), y1 = w2*h, y2 = w3*h]\n"
+                    "inputs: {x: 1}\nweights: {w1: 0.5, w2: -1, w3: 2}\nbiases: {b1: 0}\n"
+                    "targets: {y1: 0, y2: 1}\nlearning_rate: 0.1\n")
+    out = cli("explain", path, "--steps", "2").out
+    rules = [ln for ln in out.splitlines() if ln.startswith("| ---")]
+    assert rules[:2] == ["| --- | ---: | ---: | ---: |"] * 2

@@ -196,8 +196,13 @@ def loss_table(sol: Solution) -> list:
     change = after.loss - before.loss
     rel = f" ({100 * change / before.loss:+.2f} %)" if before.loss else ""
     verdict = "the step lowered the loss." if change < 0 else "the step did not lower the loss (η too large?)."
-    return [Table(["", "loss l", *sol.net.outputs], rows, {1, 2}),
+    return [Table(["", "loss l", *sol.net.outputs], rows, _numeric_columns(sol)),
             Para(["Change: ", change, f"{rel.replace('-', '−')}: {verdict}"])]
+
+
+def _numeric_columns(sol: Solution) -> set:
+    """The loss column and one column per output: right-aligned."""
+    return set(range(1, 2 + len(sol.net.outputs)))
 
 
 def steps_tables(sol: Solution) -> list:
@@ -206,7 +211,7 @@ def steps_tables(sol: Solution) -> list:
     rows.append([f"after {len(sol.history)}", sol.final.loss, *[sol.final.outputs[o] for o in sol.net.outputs]])
     first = sol.history[0].params
     params = [[w, first[w], sol.final.params[w]] for w in sol.grad_exprs]
-    return [Table(["step", "loss before the step", *sol.net.outputs], rows, {1, 2}),
+    return [Table(["step", "loss before the step", *sol.net.outputs], rows, _numeric_columns(sol)),
             Table(["parameter", "initial", f"after {len(sol.history)} steps"], params, {1, 2})]
 
 
