@@ -217,3 +217,13 @@ def test_notes_and_summary_leave_out_what_the_rules_or_search_fix():
     same = load_problem(same + "search: {padding: same-only}\n").space
     assert not any("padding" in n for n in same.notes)  # same-only sets every padding
     assert count(same).count == 4  # stride 2 with k1 p0, k3 p1, k5 p2, k7 p3: floor(7 / 2) + 1 = 4
+
+
+def test_a_value_listed_twice_is_one_design():
+    """`in: [3, 3]` in the rules or the search: block names one kernel, not two (counted and ranked twice)."""
+    text = ("kind: rules\ninput: [16, 16, 3]\nconstraints:\n  conv2d: {count: {in: [1, 1, 2]}, kernel_size: {in: [3, 3]}, "
+            "stride: {in: [1, 1]}, padding: {in: [1, 1]}}\n  maxpool2d: {count: {max: 1}, kernel_size: {in: [2, 2]}}\n"
+            "  linear: {count: 1, out_features: 2}\nsearch: {kernel_size: [3, 3], padding: [1, 1]}\n")
+    problem = load_problem(text)
+    assert count(problem.space).count == 7  # 1 conv: no pool or one of 2 places; 2 convs: no pool or one of 3
+    assert len({tuple(map(repr, d.layers)) for d in top(problem.space, 10, "params")}) == 7

@@ -276,7 +276,11 @@ def _steps(type_name: str, rules: dict, search: SearchConfig | None, fixed: dict
         label = (0 if type_name == "conv2d" else 1 + POOL_TYPES.index(type_name),
                  *pair(k), *(resolved["padding"] if type_name == "conv2d" else pair(p)), *resolved["stride"])
         out.append(Step(type_name, label, layer, _axes(layer)))
-    return sorted(out, key=lambda s: s.label)
+    # one step per distinct layer: `in: [3, 3]` or kernel 3 beside [3, 3] must not count a design twice
+    unique: dict = {}
+    for step in sorted(out, key=lambda s: s.label):
+        unique.setdefault(step.label, step)
+    return list(unique.values())
 
 
 def _fixed(type_name: str, rules: dict) -> dict:
