@@ -211,3 +211,14 @@ def test_every_output_column_of_the_loss_tables_is_right_aligned(cli, tmp_path):
     out = cli("explain", path, "--steps", "2").out
     rules = [ln for ln in out.splitlines() if ln.startswith("| ---")]
     assert rules[:2] == ["| --- | ---: | ---: | ---: |"] * 2
+
+
+def test_small_numbers_keep_one_minus_sign_style_and_latex_powers_of_ten(cli, tmp_path):
+    """−4.6e-5 mixed a true minus with an ASCII one; LaTeX wrote 1e-10 in math mode, which reads 'e − 10'."""
+    path = tmp_path / "tiny.yaml"
+    path.write_text("kind: equations\nequations: [y = w*x]\ninputs: {x: 0.00001}\nweights: {w: -1}\n"
+                    "targets: {y: 0}\n")
+    text = cli("explain", path, "--format", "text").out
+    assert "∂l/∂w = (y − t) · x = −1e−5 · 1e−5 = −1e−10" in text and "e-" not in text
+    tex = cli("explain", path, "--format", "latex").out
+    assert r"= -1 \times 10^{-10}" in tex and "e-" not in tex

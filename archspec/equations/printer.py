@@ -39,8 +39,13 @@ class Style:
         return latex_name(name) if self.name == "latex" else unicode_name(name)
 
     def num(self, v: float) -> str:
+        """ascii as ``number``; unicode with a true minus everywhere (−2e−05 → −2e−5); LaTeX with the
+        exponent as a power of ten (``e-5`` in math mode reads as e minus 5)."""
         text = number(v)
-        return text.replace("-", self.minus, 1) if self.name != "ascii" else text
+        if self.name == "latex" and "e" in text:
+            mant, exp = text.split("e")
+            return rf"{mant} \times 10^{{{exp}}}"
+        return text.replace("-", self.minus) if self.name != "ascii" else text
 
 
 ASCII = Style("ascii", " * ", "-", False)
