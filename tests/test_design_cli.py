@@ -101,3 +101,14 @@ def test_a_space_too_large_to_search_is_a_located_error(cli, monkeypatch, flags)
     r = cli("design", path, *flags)
     assert r.code == 1 and f"{path}:10:3: error[design-too-large]: the rules allow more than 1,000 layer" in r.err
     assert "hint: narrow them" in r.err and "Traceback" not in r.err
+
+
+def test_out_stays_in_its_folder_whatever_the_name(cli, tmp_path):
+    """The file name comes from the spec's free-text name: '../x' wrote beside --out, 'cnn/v2' into a sub-folder."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(Q6.read_text().replace("name: q6-design", "name: '../up/cnn v2: 層'"))
+    r = cli("design", rules, "--top", 1, "--out", tmp_path / "out")
+    assert r.code == 0, r.err
+    assert [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.yaml") if p != rules] == \
+        ["out/up-cnn-v2-層-params-01.yaml"]
+    assert check_file(tmp_path / "out" / "up-cnn-v2-層-params-01.yaml").valid

@@ -46,7 +46,7 @@ def _design_table(d) -> str:
 
 def run(args) -> int:
     from ..design import count, load_problem, top
-    from ..design.write import design_yaml
+    from ..design.write import design_yaml, file_name
 
     problem = load_problem(args.rules)
     result = count(problem.space)
@@ -55,7 +55,7 @@ def run(args) -> int:
     files = {}
     if args.out and designs:
         for d in designs:
-            path = Path(args.out) / f"{problem.name}-{args.by}-{d.rank:02d}.yaml"
+            path = Path(args.out) / file_name(problem.name, args.by, d.rank)
             if not write_output("design", path, lambda p: p.write_text(design_yaml(problem, d, args.by, result.count)),
                                 None):  # the table lists the files
                 return 1

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import yaml
 
@@ -47,6 +48,13 @@ def spec_yaml(name: str, input_shape, layers, constraints=None, header=(), extra
     for key, value in (extra or {}).items():
         lines += _block(key, value)
     return "\n".join(lines) + "\n"
+
+
+def file_name(name: str, by: str, rank: int) -> str:
+    """'q6-design-params-01.yaml'. The spec's name is free text: '/', '..' and other characters a file name
+    cannot hold become '-', so a design is always written inside the folder asked for."""
+    stem = re.sub(r"[^\w.-]+", "-", name).strip(".-") or "design"
+    return f"{stem}-{by}-{rank:02d}.yaml"
 
 
 def design_yaml(problem, design, by: str, total: int | None = None) -> str:
