@@ -222,3 +222,17 @@ def test_small_numbers_keep_one_minus_sign_style_and_latex_powers_of_ten(cli, tm
     assert "∂l/∂w = (y − t) · x = −1e−5 · 1e−5 = −1e−10" in text and "e-" not in text
     tex = cli("explain", path, "--format", "latex").out
     assert r"= -1 \times 10^{-10}" in tex and "e-" not in tex
+
+
+def test_every_helper_in_a_derivative_is_defined_and_latex_typesets_it(cli, tmp_path):
+    """leaky_step appeared in every gradient without a definition; LaTeX wrote step as \\mathbb{1}, which
+    amssymb cannot typeset (no digits), and '>' in text mode, which prints '¿' in LaTeX's default font."""
+    path = tmp_path / "leaky.yaml"
+    path.write_text("kind: equations\nequations: [h = leaky_relu(w1*x), y = relu(w2*h)]\n"
+                    "inputs: {x: -1}\nweights: {w1: 2, w2: -1}\ntargets: {y: 1}\n")
+    text = cli("explain", path, "--format", "text").out
+    assert "leaky_step(z) = 1 if z > 0 else 0.01; step(z) = 1 if z > 0 else 0." in text
+    tex = cli("explain", path, "--format", "latex").out
+    assert r"\mathbb" not in tex and r"\mathrm{leaky\_step}\left(z_{h}\right)" in tex
+    prose = [ln for ln in tex.splitlines() if ln.startswith(r"$\partial$l")]
+    assert prose and " > " not in prose[0] and "z $>$ 0" in prose[0]

@@ -73,12 +73,17 @@ ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (
 
 # helper functions that only appear in derivatives and losses (never accepted in equations)
 HELPERS: dict[str, tuple[Callable, str, str]] = {  # name -> (value, text, latex)
-    "step": (lambda z: 1.0 if z > 0 else 0.0, "step", r"\mathbb{1}_{>0}"),
-    "leaky_step": (lambda z: 1.0 if z > 0 else LEAKY_SLOPE, "leaky_step", r"\mathbb{1}^{\mathrm{leaky}}_{>0}"),
+    # written as in the text (amssymb's \mathbb has no digits, so no indicator 1 in LaTeX)
+    "step": (lambda z: 1.0 if z > 0 else 0.0, "step", r"\mathrm{step}"),
+    "leaky_step": (lambda z: 1.0 if z > 0 else LEAKY_SLOPE, "leaky_step", r"\mathrm{leaky\_step}"),
     "softplus_slope": (lambda z: 1.0 if z > SOFTPLUS_THRESHOLD else _sigmoid(z), "σ", r"\sigma"),  # = σ(z)
     "exp": (math.exp, "exp", r"\exp"),
     "log": (math.log, "log", r"\log"),
 }
+
+# helpers a student cannot know from their name: defined where a worked solution first uses them
+DEFINITIONS: dict[str, str] = {"step": "step(z) = 1 if z > 0 else 0",
+                               "leaky_step": f"leaky_step(z) = 1 if z > 0 else {LEAKY_SLOPE:g}"}
 
 # every name the parser accepts as a function -> canonical activation name
 FUNCTION_NAMES: dict[str, str] = {alias: a.name for a in ACTIVATIONS.values() for alias in (a.name, *a.aliases)}

@@ -96,7 +96,7 @@ def markdown(blocks: list, plain: bool = False) -> str:
 
 _TEX_TEXT = {"σ": r"$\sigma$", "η": r"$\eta$", "δ": r"$\delta$", "←": r"$\leftarrow$", "→": r"$\to$",
              "·": r"$\cdot$", "−": "-", "Σ": r"$\Sigma$", "½": r"$\tfrac12$", "∂": r"$\partial$", "²": r"$^2$",
-             "≤": r"$\le$", "≥": r"$\ge$", "×": r"$\times$"}
+             "≤": r"$\le$", "≥": r"$\ge$", "×": r"$\times$", ">": "$>$", "<": "$<$"}  # < > in text: ¡ ¿ in OT1
 
 
 def tex_text(s: str) -> str:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 
-from .activations import ACTIVATIONS
+from .activations import ACTIVATIONS, DEFINITIONS
 from .chain import delta_expr, delta_symbol, dl_dy, gradient_terms, gradient_via_deltas, update_expr
 from .document import Chain, Heading, Label, Para, Table, latex, markdown, partial
-from .expr import Call, Expr, Mul, Num, Sym, add, evaluate, substitute
+from .expr import Call, Expr, Mul, Num, Sym, add, children, evaluate, substitute
 from .activations import FUNCTIONS
 from .forward_pass import Pass
 from .losses import LOSSES
@@ -146,11 +146,17 @@ def forward_lines(sol: Solution, p: Pass | None) -> list:
 
 def chain_intro(sol: Solution) -> list:
     used = sorted({n.attrs["activation"] for n in sol.net.neurons} - {"identity"})
-    rules = "; ".join(f"{ACTIVATIONS[a].symbol}'(z) = " + _text(ACTIVATIONS[a].derivative(Sym("z"))) for a in used)
+    derivatives = [ACTIVATIONS[a].derivative(Sym("z")) for a in used]
+    rules = [f"{ACTIVATIONS[a].symbol}'(z) = " + _text(d) for a, d in zip(used, derivatives)]
+    rules += [DEFINITIONS[fn] for fn in dict.fromkeys(fn for d in derivatives for fn in _calls(d)) if fn in DEFINITIONS]
     return ["∂l/∂w sums, over every path from the weight to an output, the product of ∂l/∂y, each unit's "
             "local derivative and each weight along the path, times the input the weight multiplies. "
-            + (f"Local derivatives: {rules}" + ("; step(z) = 1 if z > 0 else 0" if "relu" in used else "") + "."
-               if used else "")]
+            + (f"Local derivatives: {'; '.join(rules)}." if used else "")]
+
+
+def _calls(e: Expr) -> list[str]:
+    """Names of the functions called in ``e``, outermost first."""
+    return ([e.fn] if isinstance(e, Call) else []) + [fn for c in children(e) for fn in _calls(c)]
 
 
 def _text(e: Expr) -> str:
