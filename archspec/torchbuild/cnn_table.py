@@ -21,13 +21,14 @@ class Ctor:
     cls: str  # class name in torch.nn
     from_shape: Callable[[Shape], dict] = _none  # arguments inferred from the input shape (H, W, C) or (N,)
     fixed: dict = field(default_factory=dict)
+    always: tuple = ()  # settings passed even at archspec's default (torch has no default for them)
 
 
 TORCH: dict[str, Ctor] = {
     "conv2d": Ctor("Conv2d", lambda s: {"in_channels": s[2]}),
     "maxpool2d": Ctor("MaxPool2d"),
     "avgpool2d": Ctor("AvgPool2d"),
-    "adaptive_avgpool2d": Ctor("AdaptiveAvgPool2d"),
+    "adaptive_avgpool2d": Ctor("AdaptiveAvgPool2d", always=("output_size",)),
     "batchnorm2d": Ctor("BatchNorm2d", lambda s: {"num_features": s[2]}),
     "dropout": Ctor("Dropout"),
     "relu": Ctor("ReLU"),
@@ -43,7 +44,8 @@ TORCH: dict[str, Ctor] = {
 def arguments(layer: Layer, in_shape: Shape) -> dict:
     """Keyword arguments for the torch constructor, in its usual order; pairs as tuples."""
     ctor = TORCH[layer.type]
-    own = layer.model_dump(exclude_defaults=True, exclude={"type", "name"})
+    own = layer.model_dump(exclude={"type", "name"})
+    own = {k: v for k, v in own.items() if k in ctor.always or v != type(layer).model_fields[k].default}
     own = {k: tuple(v) if isinstance(v, list) else v for k, v in own.items()}
     return {**ctor.from_shape(in_shape), **own, **ctor.fixed}
 
