@@ -108,3 +108,19 @@ def test_compile_of_a_run_folder_exports_its_trained_weights(cli, tmp_path):
         np.testing.assert_allclose(got, model(x).numpy(), rtol=1e-4, atol=1e-5)
     r = cli("compile", tmp_path, "--quiet")
     assert r.code == 1 and r.err == f"archspec compile: {tmp_path} is not an archspec run folder (it has no spec.yaml)\n"
+
+
+HUGE = "kind: cnn\ninput: [4096, 4096, 64]\nlayers:\n  - {type: flatten}\n  - {type: linear, out_features: 100000}\n"
+
+
+def test_weights_that_cannot_fit_are_a_located_error(cli, tmp_path, monkeypatch):
+    """430 TB of weights: compile printed torch's allocator traceback (or, with overcommit, risked the OOM killer)."""
+    path = tmp_path / "huge.yaml"
+    path.write_text(HUGE)
+    r = cli("compile", path)
+    assert r.code == 1 and "Traceback" not in r.err
+    assert f"{path}:5:5: error[model-too-large]: the model's 107,374,182,500,000 parameters need 429.50TB" in r.err
+    assert "more than this machine's" in r.err and "fc1 holds" in r.err
+    monkeypatch.setattr("archspec.torchbuild.torch_cnn.physical_memory", lambda: None)  # an OS that does not say
+    r = cli("compile", path)
+    assert r.code == 1 and "[model-too-large]" in r.err and "more than torch could allocate" in r.err
