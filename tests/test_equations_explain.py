@@ -236,3 +236,11 @@ def test_every_helper_in_a_derivative_is_defined_and_latex_typesets_it(cli, tmp_
     assert r"\mathbb" not in tex and r"\mathrm{leaky\_step}\left(z_{h}\right)" in tex
     prose = [ln for ln in tex.splitlines() if ln.startswith(r"$\partial$l")]
     assert prose and " > " not in prose[0] and "z $>$ 0" in prose[0]
+
+
+def test_units_follow_the_order_the_equations_are_written():
+    """A linear output (y1 = w2*a) was lowered after every other unit, so explain and the diagram showed
+    y2 before y1 although the spec lists y1 first."""
+    spec = archspec.load("kind: equations\nequations: [a = relu(w1*x), y1 = w2*a, y2 = sigmoid(w3*a), "
+                         "y3 = w4*a + w5*y2]\n")
+    assert [n.id for n in spec.lower().nodes if n.op == "neuron"] == ["a", "y1", "y2", "y3"]

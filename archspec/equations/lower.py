@@ -191,6 +191,10 @@ def lower(names: Names, declared: dict, title: str, targets: list[str]) -> tuple
         v = lw.value[name]
         if isinstance(v, Lin):
             lw.value[name] = _named(lw.unit("identity", v, names.by_name[name], None), name)
+    # units in the order their equations are written (those linear outputs were made last), so the worked
+    # solution and the diagram follow the text; still topological, since an equation only uses earlier ones
+    rank = {loc.path: k for k, loc in enumerate(names.order)}
+    lw.units.sort(key=lambda u: rank[u.path])
     return _graph(lw, names, declared, title, outputs), []
 
 
