@@ -244,3 +244,9 @@ def test_units_follow_the_order_the_equations_are_written():
     spec = archspec.load("kind: equations\nequations: [a = relu(w1*x), y1 = w2*a, y2 = sigmoid(w3*a), "
                          "y3 = w4*a + w5*y2]\n")
     assert [n.id for n in spec.lower().nodes if n.op == "neuron"] == ["a", "y1", "y2", "y3"]
+
+
+def test_the_worked_solution_states_its_rounding(cli):
+    out = cli("explain", Q2, "--format", "text").out
+    assert "rounded to 6 significant digits for display; every step is computed from the unrounded values" in out
+    assert "rounded to" not in cli("explain", SEED / "q3a.yaml").out  # symbolic: no numbers to round

@@ -15,7 +15,7 @@ from .expr import Call, Expr, Mul, Num, Sym, add, children, evaluate, substitute
 from .activations import FUNCTIONS
 from .forward_pass import Pass
 from .losses import LOSSES
-from .printer import number
+from .printer import DIGITS, number
 from .solve import Solution, solve, to_json
 
 
@@ -46,6 +46,9 @@ def worked(spec, sol: Solution) -> list:
     else:
         blocks.append(Para(["Given: "] + _joined([Chain(Sym(k), [v]) for k, v in sol.params.items()]
                                                + _target_chains(sol))))
+        blocks.append(Para([f"Numbers are rounded to {DIGITS} significant digits for display; every step is computed "
+                            "from the unrounded values, so redoing a step with the rounded numbers may differ in "
+                            "the last digit."]))
     n = iter(range(1, 10))
     blocks += [Heading(f"{next(n)}. Forward pass" if sol.first else f"{next(n)}. The network, unit by unit")]
     blocks += forward_lines(sol, sol.first)

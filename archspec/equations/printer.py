@@ -10,7 +10,10 @@ from .expr import Add, Call, Div, Expr, Mul, Neg, Num, Pow, Sub, Sym
 GREEK = {"delta": ("δ", r"\delta"), "eta": ("η", r"\eta"), "sigma": ("σ", r"\sigma")}
 
 
-def number(v: float, digits: int = 6) -> str:
+DIGITS = 6  # significant digits of every number a worked solution shows
+
+
+def number(v: float, digits: int = DIGITS) -> str:
     """Six significant digits, no exponent for ordinary sizes, no '-0'."""
     if v == 0:
         return "0"
