@@ -155,20 +155,49 @@ def test_launch_flags_are_checked(cli, spec, monkeypatch):
     assert r.code == 2 and "already is one" in r.err
 
 
-def test_a_data_error_in_the_workers_is_said_once_per_rank_and_then_summed_up(spec, tmp_path):
-    """Each rank reports what it found (on several machines they may differ); rank 1's copy says whose it is,
-    torchrun's own per-worker error log stays out, and the launcher's last line sums up."""
+def test_a_data_error_in_the_workers_is_said_once_and_then_summed_up(spec, tmp_path):
+    """Every rank reads the data and finds the problem; rank 0 says it once, torchrun's own per-worker error
+    log stays out, and the launcher's last line sums up."""
     wrong = tmp_path / "wrong.yaml"
     wrong.write_text(SPEC.replace("out_features: 10", "out_features: 3"))
     r = launch(tmp_path, wrong, "--nproc", "2", "--out", tmp_path / "run")
     assert r.returncode == 1
     said = [line for line in r.stderr.splitlines() if "error[classes-mismatch]" in line]
-    # the first rank to fail makes torchrun stop the other, which may not have spoken yet: 1 or 2 reports,
-    # and never two bare ones
-    assert 1 <= len(said) <= 2 and sum(not line.startswith("[rank 1] ") for line in said) == 1
+    assert len(said) == 1 and said[0].startswith(str(wrong)), r.stderr
     assert "failed (exitcode" not in r.stderr and "Traceback" not in r.stderr
     last = r.stderr.strip().splitlines()[-1]
     assert last.startswith("archspec train: the workers failed (rank 0 ") and "No epoch completed in" in last
+
+
+def test_problems_the_ranks_find_differently_are_listed_once_by_rank_zero(monkeypatch):
+    """On several machines the data may differ: rank 0 lists which rank found what; the others stay quiet."""
+    from archspec.training import distributed as d
+
+    found = ["", "no images in /data", "no images in /data", "bad folder"]  # per rank
+    monkeypatch.setattr(d, "all_gather_bytes", lambda world, data: [f.encode() for f in found])
+
+    def together(rank):
+        def work():
+            if found[rank]:
+                raise ValueError(found[rank])
+            return "data"
+        return d.together(d.World(rank=rank, size=4), work, (ValueError,))
+
+    with pytest.raises(RuntimeError) as listed:
+        together(0)
+    assert str(listed.value) == ("the workers found different problems:\n[ranks 1, 2] no images in /data\n"
+                                 "[rank 3] bad folder")
+    for rank in (1, 2, 3):
+        with pytest.raises(d.Quiet):
+            together(rank)
+    found[1:] = ["", "bad folder", ""]
+    with pytest.raises(d.Quiet):  # rank 1 found nothing itself, but stops with the others
+        together(1)
+    found[:] = ["bad folder", "", "bad folder", ""]
+    with pytest.raises(ValueError, match="^bad folder$"):  # all who failed agree: rank 0's own error
+        together(0)
+    found[:] = ["", "", "", ""]
+    assert together(3) == "data"
 
 
 def test_resume_may_change_device_precision_threads_and_epochs():

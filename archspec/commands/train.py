@@ -81,7 +81,7 @@ def run(args) -> int:
     except Quiet:
         return 1  # rank 0 printed the reason
     except (OverrideError, RunError, SpecError) as exc:
-        # every rank says what it found (machines may differ); the others' copies say whose they are
+        # found before the ranks could compare notes (data problems are said once, by rank 0): say whose it is
         prefix = f"[rank {world.rank}] " if world.rank else ""
         print(f"{prefix}{exc}" if isinstance(exc, SpecError) else f"archspec train: {prefix}{exc}", file=sys.stderr)
         return 130 if str(exc).startswith("interrupted") else 1

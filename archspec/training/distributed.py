@@ -185,6 +185,30 @@ def agree(world: World, mine: str, what: str) -> None:
         raise RuntimeError(message) if world.leader else Quiet(message)
 
 
+def together(world: World, work, errors: tuple, listing=RuntimeError):
+    """``work()`` on every rank (e.g. reading the data, which each machine does for itself). When it raises
+    one of ``errors`` on any rank, each distinct problem is said once, by rank 0: its own exception as itself
+    when every failing rank found the same, else a ``listing`` error saying which rank found what; the others
+    raise Quiet. Every rank must call this (it gathers)."""
+    if not world.distributed:
+        return work()
+    result, error = None, None
+    try:
+        result = work()
+    except errors as exc:
+        error = exc
+    said = [b.decode() for b in all_gather_bytes(world, b"" if error is None else str(error).encode())]
+    found = {text: [r for r, t in enumerate(said) if t == text] for text in said if text}
+    if not found:
+        return result
+    if not world.leader:
+        raise Quiet(said[world.rank] or "another rank failed")
+    if error is not None and len(found) == 1:
+        raise error
+    raise listing("the workers found different problems:\n" + "\n".join(
+        f"[rank{'s' * (len(ranks) > 1)} {', '.join(map(str, ranks))}] {text}" for text, ranks in found.items()))
+
+
 # --- sharing the work ----------------------------------------------------------------------------------
 def epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
     """The epoch's permutation: DistributedSampler's own (randperm seeded with seed + epoch)."""

@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 import torch
 
+from ..diagnostics import SpecError
 from . import checkpoint, distributed
 from .data import DataError
 from .data import load as load_data
@@ -156,9 +157,9 @@ def _run(r: Resolved, world: World, device, amp, out, resume, force, console: Co
     folder = RunFolder(plan["folder"])
     tensors, meta = parse_tensors(blob) if plan["resume"] else ({}, {})
     seed_everything(cfg.seed)
-    data = load_checked(r, console)
+    data, (model, opt, sched) = distributed.together(  # each rank reads the data; a problem is said once
+        world, lambda: (load_checked(r, console), _model_and_optim(r, device)), (SpecError, RunError), RunError)
     console.warn(unwatched(cfg, "val" in data.splits))
-    model, opt, sched = _model_and_optim(r, device)
     if world.rank:
         torch.manual_seed(cfg.seed + world.rank)  # same weights on every rank, its own dropout masks
     channels = data.shape[2]
