@@ -37,12 +37,16 @@ class AnswerResult:
 
 
 def format_results(results: list[AnswerResult], fmt: str = "text", file: str = "<spec>") -> str:
+    """The graded table and a summary; an answer archspec computes no value for is 'unknown', not 'wrong'."""
+    correct = sum(r.ok for r in results)
+    unknown = sum(r.expected is None for r in results)
+    wrong = len(results) - correct - unknown
     if fmt == "json":
-        return json.dumps({"path": file, "correct": sum(r.ok for r in results), "wrong": sum(not r.ok for r in results),
+        return json.dumps({"path": file, "correct": correct, "wrong": wrong, "unknown": unknown,
                            "answers": [r.to_json() for r in results]}, indent=2)
     rows = [[r.key, f"{r.given:g}", "-" if r.expected is None else f"{r.expected:.6g}",
              "-" if r.expected is None else f"{r.rel_error:.2e}",
              "correct" if r.ok else ("unknown key" if r.expected is None else "WRONG")] for r in results]
-    wrong = sum(not r.ok for r in results)
-    summary = f"{len(results) - wrong} correct, {wrong} wrong (rtol {results[0].rtol:g})" if results else "no answers given"
+    summary = (f"{correct} correct, {wrong} wrong" + (f", {unknown} not graded" if unknown else "")
+               + f" (rtol {results[0].rtol:g})") if results else "no answers given"
     return table(["answer", "given", "expected", "rel. error", "verdict"], rows, fmt, right={1, 2, 3}) + "\n\n" + summary

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -139,6 +140,31 @@ def test_check_passes_correct_answers_and_reports_unknown_keys(cli, tmp_path):
     assert r.code == 1
     unknown = [ln.split()[0] for ln in r.out.splitlines() if "unknown key" in ln]
     assert unknown == ["forward.h7", "gradients.w9"]
+    assert "23 correct, 0 wrong, 2 not graded (rtol 0.001)" in r.out  # a key that names nothing is not a wrong answer
+    js = json.loads(cli("check", bad, "--format", "json").out)
+    assert (js["correct"], js["wrong"], js["unknown"]) == (23, 0, 2)
+
+
+def test_answers_that_name_nothing_are_located_warnings(cli, tmp_path):
+    """validate said 'ok' and check listed 'unknown key' without saying where or what was meant."""
+    data = yaml.safe_load(GRADED.read_text())
+    data["answers"]["gradients"]["w55"] = 1.0
+    del data["learning_rate"]
+    path = tmp_path / "typo.yaml"
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    path.write_text(text)
+    lines = text.splitlines()
+    w55 = next(i for i, ln in enumerate(lines) if "w55:" in ln) + 1
+    updated = next(i for i, ln in enumerate(lines) if ln.strip().startswith("updated:")) + 1
+    r = cli("validate", path)
+    assert r.code == 0, r.out + r.err
+    assert f"typo.yaml:{w55}:" in r.out and "warning[unknown-answer]: 'w55' names no weight or bias" in r.out
+    assert "did you mean 'w5'?" in r.out
+    at = re.search(r"typo\.yaml:(\d+):\d+: warning\[unknown-answer\]: archspec computes 'updated' only with "
+                   "learning_rate given", r.out)
+    assert at and int(at.group(1)) in (updated, updated + 1)  # the key, or the first line of its block
+    r = cli("check", path)
+    assert r.code == 1 and "warning[unknown-answer]: 'w55' names no weight or bias" in r.err
 
 
 def test_check_without_answers_block(cli):

@@ -7,26 +7,26 @@ import sys
 from pathlib import Path
 
 
-def load_or_report(path: str):
-    """A valid spec, or print its diagnostics and return None (the caller exits 1)."""
+def load_or_report(path: str, warnings: bool = False):
+    """A valid spec, or print its diagnostics and return None (the caller exits 1); ``warnings``: print
+    those of a valid spec too."""
     from ..validation import check_file
 
     report = check_file(path)
-    if not report.valid:
+    if not report.valid or (warnings and report.diagnostics):
         print(report.text(), file=sys.stderr)
-        return None
-    return report.spec
+    return report.spec if report.valid else None
 
 
 def add_format(p, choices, default):
     p.add_argument("--format", choices=choices, default=default, help=f"output format (default: {default})")
 
 
-def spec_with(path: str, what: str, command: str):
+def spec_with(path: str, what: str, command: str, warnings: bool = False):
     """(spec, the kind's ``what`` function) or (None, exit code) after saying why on stderr."""
     from ..kinds import capability
 
-    spec = load_or_report(path)
+    spec = load_or_report(path, warnings)
     if spec is None:
         return None, 1
     fn = capability(spec.kind, what)

@@ -17,7 +17,7 @@ def register(sub):
 def run(args) -> int:
     from ..answers import format_results
 
-    spec, grade = spec_with(args.spec, "answers", "check")
+    spec, grade = spec_with(args.spec, "answers", "check", warnings=True)  # e.g. an answer that names nothing
     if spec is None:
         return grade
     if getattr(spec, "answers", None) is None:

@@ -140,6 +140,10 @@ class EquationsSpec(SpecBase):
             out += self._check_range(net)
         if self.train is not None:
             out += self.train.check(net)
+        if self.answers is not None:
+            from .answers import key_diagnostics
+
+            out += key_diagnostics(self, net)
         return out
 
     def _where(self, name: str) -> tuple:
