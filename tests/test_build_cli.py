@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from archspec.torchbuild import build
@@ -124,3 +125,44 @@ def test_weights_that_cannot_fit_are_a_located_error(cli, tmp_path, monkeypatch)
     monkeypatch.setattr("archspec.torchbuild.torch_cnn.physical_memory", lambda: None)  # an OS that does not say
     r = cli("compile", path)
     assert r.code == 1 and "[model-too-large]" in r.err and "more than torch could allocate" in r.err
+
+
+def test_a_model_onnx_cannot_express_is_one_line_naming_the_flag(cli, tmp_path, capfd):
+    """The legacy exporter refuses adaptive pooling to a size that does not divide the input: compile printed
+    torch's traceback and, on stdout, the exporter's whole IR graph."""
+    import importlib.util
+
+    if importlib.util.find_spec("onnxscript") is not None:
+        pytest.skip("the dynamo exporter (onnxscript) may export this model")
+    path = tmp_path / "gap.yaml"
+    path.write_text("kind: cnn\ninput: [5, 5, 2]\nlayers:\n  - {type: adaptive_avgpool2d, output_size: [3, 2]}\n"
+                    "  - {type: flatten}\n  - {type: linear, out_features: 2}\n")
+    r = cli("compile", path, "--quiet", "--onnx", tmp_path / "gap.onnx")
+    leaked = capfd.readouterr()
+    assert r.code == 1 and "Traceback" not in r.err and len(r.err.strip().splitlines()) == 1
+    assert r.err.startswith("archspec compile: --onnx: torch cannot export this model to ONNX: Unsupported: ONNX "
+                            "export of operator adaptive_avg_pool2d")
+    assert "Torch IR graph" not in leaked.out + leaked.err and not (tmp_path / "gap.onnx").exists()
+
+
+def test_no_summary_when_its_forward_pass_cannot_fit(cli, monkeypatch):
+    params = load(DIGITS).shapes().params
+    monkeypatch.setattr("archspec.torchbuild.torch_cnn.physical_memory", lambda: params * 4 + 1)  # weights fit only
+    r = cli("compile", DIGITS)
+    assert r.code == 0, r.err
+    assert "(conv1): Conv2d(1, 16" in r.out and "Total params" not in r.out
+    assert "(no torchinfo summary: its forward pass needs about" in r.out and "more than this machine's" in r.out
+
+
+def test_summary_keeps_torchs_performance_warnings_off_stderr(tmp_path):
+    """'same' padding with an even kernel: torch warns once per process, with a source line that reads like a
+    traceback; a subprocess, because pytest catches warnings before they reach stderr."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "same.yaml"
+    path.write_text("kind: cnn\ninput: [6, 6, 1]\nlayers:\n  - {type: conv2d, out_channels: 2, kernel_size: 2, "
+                    "padding: same}\n  - {type: flatten}\n  - {type: linear, out_features: 2}\n")
+    r = subprocess.run([sys.executable, "-m", "archspec", "compile", str(path)], capture_output=True, text=True)
+    assert r.returncode == 0 and "Total params: 156" in r.stdout
+    assert r.stderr == ""

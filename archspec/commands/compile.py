@@ -1,6 +1,8 @@
 """archspec compile SPEC: the torch module, its torchinfo summary, PyTorch source and ONNX."""
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -30,12 +32,63 @@ def example_input(spec, batch: int = 1):
 
 
 def summary(model, spec) -> str:
+    """torchinfo's table (a real forward pass of one zero image), or a line saying why there is none."""
+    import math
+    import warnings
+
     from ..cli import need
+    from ..tables import human
+    from ..torchbuild.torch_cnn import physical_memory
 
     torchinfo = need("torchinfo")
-    stats = torchinfo.summary(model, input_data=example_input(spec), verbose=0, device="cpu",
-                              col_names=("output_size", "num_params", "mult_adds"), row_settings=("var_names",))
+    report, memory = spec.shapes(), physical_memory()
+    step = max((math.prod(x.input) + math.prod(x.output) for x in report.layers), default=0)
+    peak = (report.params + step) * 4  # float32 weights plus the largest layer's input and output
+    skip = ("(no torchinfo summary: its forward pass needs about {}B, more than {}; `archspec shapes` gives the "
+            "same counts without one)").format
+    if memory is not None and peak > memory:
+        return skip(human(peak), f"this machine's {human(memory)}B of memory")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # torch's performance notes ('same' with even kernels)
+            stats = torchinfo.summary(model, input_data=example_input(spec), verbose=0, device="cpu",
+                                      col_names=("output_size", "num_params", "mult_adds"),
+                                      row_settings=("var_names",))
+    except RuntimeError as exc:
+        if "alloc" not in str(exc.__cause__ or exc).lower():
+            raise
+        return skip(human(peak), "torch could allocate")
     return str(stats)
+
+
+class ExportError(Exception):
+    """torch's ONNX exporter refused the model (an operator or setting ONNX cannot express)."""
+
+
+@contextlib.contextmanager
+def _quiet_stdout():
+    """Silence file descriptor 1: torch's legacy exporter prints its whole IR graph there when it fails."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no stdout to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _exporter_message(exc: Exception) -> str:
+    """The exporter's reason in one line, without its request for a pull request and its graph dump."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    for tail in (" Please feel free", " [Caused by"):
+        text = text.split(tail)[0]
+    return text
 
 
 def export_onnx(model, spec, path: str, trained: dict | None = None) -> None:
@@ -55,8 +108,14 @@ def export_onnx(model, spec, path: str, trained: dict | None = None) -> None:
         warnings.simplefilter("ignore")  # the legacy exporter's deprecation notice
         kwargs = (dict(dynamic_shapes=({0: torch.export.Dim("batch")},)) if dynamo else
                   dict(dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}}))
-        torch.onnx.export(model, (example_input(spec, 2),), path, input_names=["image"], output_names=["logits"],
-                          dynamo=dynamo, **kwargs)
+        try:
+            with _quiet_stdout():
+                torch.onnx.export(model, (example_input(spec, 2),), path, input_names=["image"],
+                                  output_names=["logits"], dynamo=dynamo, **kwargs)
+        except OSError:
+            raise  # an unwritable path: write_output says so
+        except Exception as exc:  # the exporter's own errors have no common base class
+            raise ExportError(_exporter_message(exc)) from None
     graph = onnx.load(path)
     if trained and "mean" in trained:
         onnx.helper.set_model_props(graph, onnx_props(spec, trained))
@@ -116,6 +175,10 @@ def run(args) -> int:
             print(text, end="")
         elif not write_output("compile", args.code, lambda path: Path(path).write_text(text)):
             return 1
-    if args.onnx and not write_output("compile", args.onnx, lambda path: export_onnx(model, spec, path, trained)):
+    try:
+        if args.onnx and not write_output("compile", args.onnx, lambda path: export_onnx(model, spec, path, trained)):
+            return 1
+    except ExportError as exc:
+        print(f"archspec compile: --onnx: torch cannot export this model to ONNX: {exc}", file=sys.stderr)
         return 1
     return 0
