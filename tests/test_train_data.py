@@ -154,6 +154,30 @@ def test_sixteen_bit_images_keep_their_contrast(tmp_path):
     assert rgb.shape == (8, 8, 3) and 120 < rgb.mean() < 135
 
 
+def test_floating_point_images_are_read_as_zero_to_one_and_other_floats_are_refused(tmp_path):
+    """Float TIFFs (mode F) hold 0..1; Pillow's convert('L') rounded them to 0 or 1, a black image."""
+    ramp = np.linspace(0, 1, 256, dtype=np.float32).reshape(16, 16)
+    Image.fromarray(ramp, "F").save(tmp_path / "ramp.tif")
+    assert Image.open(tmp_path / "ramp.tif").mode == "F"
+    assert np.array_equal(decode(tmp_path / "ramp.tif", (16, 16, 1))[:, :, 0], np.rint(ramp * 255))
+    for name, values in (("big", ramp * 300), ("nan", np.full((16, 16), np.nan, dtype=np.float32))):
+        Image.fromarray(values.astype(np.float32), "F").save(tmp_path / f"{name}.tif")
+        with pytest.raises(BadImage) as exc:
+            decode(tmp_path / f"{name}.tif", (16, 16, 1))
+        assert exc.value.reason == "float pixels outside 0..1" and "save 8- or 16-bit" in exc.value.detail
+
+
+def test_a_class_whose_every_file_was_refused_says_why_in_the_error(tmp_path):
+    root = write_image_folder(tmp_path / "d", classes=2, per_class=3, size=16)
+    broken = sorted(p for p in root.iterdir() if p.is_dir())[1]
+    for png in broken.iterdir():
+        png.write_bytes(b"not a png")
+    with pytest.raises(DataError) as exc:
+        load(ImageFolder(type="image_folder", path=str(tmp_path / "d")), (16, 16, 1), seed=0)
+    assert "holds one class (" in exc.value.message
+    assert exc.value.hint.startswith(f"3 file(s) were refused (3 not an image), e.g. {broken.name}/")
+
+
 def test_digits_and_fingerprint():
     data = load(Digits(type="digits"), (8, 8, 1), seed=0)
     assert data.classes == [str(i) for i in range(10)]

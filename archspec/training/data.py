@@ -76,7 +76,7 @@ class DataSet:
         return h.hexdigest()
 
     def skipped_summary(self) -> dict[str, int]:
-        return dict(sorted(Counter(reason for _, reason, _ in self.skipped).items()))
+        return reasons(self.skipped)
 
     def report(self) -> str:
         """Per-class counts per split, for the console."""
@@ -232,6 +232,20 @@ def load_digits(cfg, shape: tuple, seed: int) -> DataSet:
                    "scikit-learn digits")
 
 
+def reasons(skipped: list) -> dict[str, int]:
+    """(file, reason, detail) triples -> reason: count, by reason."""
+    return dict(sorted(Counter(reason for _, reason, _ in skipped).items()))
+
+
+def _refused(skipped: list) -> str:
+    """Why classes may be missing: the files refused, counted by reason, with the first one named."""
+    if not skipped:
+        return ""
+    kinds = ", ".join(f"{n} {reason}" for reason, n in reasons(skipped).items())
+    f, reason, detail = skipped[0]
+    return f"{len(skipped)} file(s) were refused ({kinds}), e.g. {f}: {detail}"
+
+
 def load_image_folder(cfg, shape: tuple, seed: int, base: Path | None = None, min_classes: int = 2) -> DataSet:
     """``min_classes``: 2 to train (a classifier needs two), 1 to evaluate trained weights on a folder."""
     if not cfg.path:
@@ -249,10 +263,11 @@ def load_image_folder(cfg, shape: tuple, seed: int, base: Path | None = None, mi
     classes = sorted(base_split)
     if not classes:
         raise DataError(f"{folders.get('train', root)} holds no class sub-folders with images", DATASET + ("path",),
-                        hint="put each class's images in its own sub-folder, e.g. DIR/cat/1.png, DIR/dog/2.png")
+                        hint=_refused(skipped) or "put each class's images in its own sub-folder, e.g. "
+                        "DIR/cat/1.png, DIR/dog/2.png")
     if len(classes) < min_classes:
         raise DataError(f"{folders.get('train', root)} holds one class ({classes[0]!r}): classification needs at "
-                        "least two class sub-folders", DATASET + ("path",))
+                        "least two class sub-folders", DATASET + ("path",), hint=_refused(skipped) or None)
     for s, by_class in decoded.items():
         extra = sorted(set(by_class) - set(classes))
         if extra:

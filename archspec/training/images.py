@@ -25,9 +25,17 @@ class BadImage(Exception):
 
 def eight_bit(im):
     """16-bit grayscale as 8-bit L by the top byte of each value (as Pillow reads 16-bit RGB); Pillow's own
-    convert('L') clips every value over 255, which made 16-bit scans decode almost white."""
+    convert('L') clips every value over 255, which made 16-bit scans decode almost white. Floating-point
+    pixels (mode F, e.g. TIFF) are read as 0..1, the convention of float images; convert('L') rounded them to
+    0 or 1 (black). Floats outside 0..1 have no range to scale by and are refused."""
     from PIL import Image
 
+    if im.mode == "F":
+        values = np.asarray(im, dtype=np.float64)
+        if not (np.isfinite(values).all() and values.min() >= 0 and values.max() <= 1):
+            raise BadImage("float pixels outside 0..1", f"values from {values.min():g} to {values.max():g}"
+                           " (floating-point images are read as 0..1; save 8- or 16-bit images instead)")
+        return Image.fromarray(np.rint(values * 255).astype(np.uint8), "L")
     if im.mode not in SIXTEEN_BIT:
         return im
     return Image.fromarray((np.clip(np.asarray(im, dtype=np.int64), 0, 65535) >> 8).astype(np.uint8), "L")
