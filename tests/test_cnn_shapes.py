@@ -74,3 +74,28 @@ def test_text_tables_align_wide_and_combining_characters():
 
     text = table(["class", "n"], [["肺部CT", 12], ["CXR", 3], ["cafe\u0301", 1]], right={1})
     assert text.splitlines() == ["class    n", "------  --", "肺部CT  12", "CXR      3", "cafe\u0301     1"]
+
+
+def test_shapes_json_has_one_entry_per_spec_with_its_located_diagnostics(cli, tmp_path):
+    """A single SPEC that failed to parse printed [] (a list, where a single SPEC prints an object), and the
+    JSON never said why a stack stopped: the diagnostics were only on stderr."""
+    import json
+
+    stops = tmp_path / "stops.yaml"
+    stops.write_text("kind: cnn\ninput: [2, 2, 1]\nlayers:\n  - {type: maxpool2d, kernel_size: 2}\n"
+                     "  - {type: maxpool2d, kernel_size: 2}\n")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("kind: cnn\ninput: [2, 2, 1]\nlayers:\n  - {type: conv2d, out_channels: 0, kernel_size: 1}\n")
+    other = ROOT / "specs" / "seed" / "q2-backprop.yaml"
+    r = cli("shapes", "--format", "json", broken)
+    doc = json.loads(r.out)
+    assert r.code == 1 and doc["path"] == str(broken) and doc["complete"] is False
+    assert [(d["code"], d["line"]) for d in doc["diagnostics"]] == [("bad-value", 4)]
+    r = cli("shapes", "--format", "json", stops, broken, other)
+    docs = json.loads(r.out)
+    assert r.code == 1 and [d["path"] for d in docs] == [str(stops), str(broken), str(other)]
+    assert docs[0]["layers"][0]["output"] == [1, 1, 1] and docs[0]["complete"] is False
+    assert [(d["code"], d["line"], d["column"]) for d in docs[0]["diagnostics"]] == [("size-below-one", 5, 5)]
+    assert docs[2]["diagnostics"][0]["code"] == "shapes-kind" and "kind: equations" in r.err
+    ok = json.loads(cli("shapes", "--format", "json", ROOT / "specs" / "seed" / "q6-design.yaml").out)
+    assert ok["complete"] is True and ok["diagnostics"] == []

@@ -14,33 +14,42 @@ def register(sub):
     p.set_defaults(func=run)
 
 
-def run(args) -> int:
+def _parse(path: str):
+    """(spec or None, located diagnostics); a spec of another kind is a diagnostic at its kind."""
+    from ..diagnostics import Diagnostic, SpecError
     from ..loader import load_file
-    from ..diagnostics import SpecError
-    from ..tables import shapes_table
     from ..validation import parse_document
+
+    try:
+        doc = load_file(path)
+        spec, diags = parse_document(doc)
+    except SpecError as exc:
+        return None, exc.diagnostics
+    if spec is not None and not hasattr(spec, "shapes"):
+        return None, [doc.source.place(Diagnostic("shapes-kind", f"shapes needs kind: cnn, not kind: {spec.kind}",
+                                                  ("kind",)))]
+    return spec, diags
+
+
+def run(args) -> int:
+    from ..tables import shapes_table
 
     status, docs = 0, []
     for path in args.specs:
-        try:
-            spec, diags = parse_document(load_file(path))
-        except SpecError as exc:
-            spec, diags = None, exc.diagnostics
-        if spec is None or not hasattr(spec, "shapes"):
-            print("\n".join(d.format(path) for d in diags) or f"{path}: not a cnn spec; shapes needs kind: cnn",
-                  file=sys.stderr)
-            status = 1
-            continue
-        report = spec.shapes()
-        # problems do not stop the table (a student wants to see where a design fails)
+        spec, diags = _parse(path)
         if diags:
             print("\n".join(d.format(path) for d in diags), file=sys.stderr)
             status = 1
+        problems = {"diagnostics": [d.to_json() for d in diags]}
+        if spec is None:
+            docs.append({"path": path, "complete": False, **problems})
+            continue
+        report = spec.shapes()  # problems do not stop the table (a student wants to see where a design fails)
         if args.format == "json":
-            docs.append({"path": path, "name": spec.title, **report.to_json()})
+            docs.append({"path": path, "name": spec.title, **report.to_json(), **problems})
         else:
             print(shapes_table(report, args.format, title=f"{spec.title} ({path})"))
             print()
-    if args.format == "json":
-        print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2))
+    if args.format == "json":  # one SPEC: its object; several: a list, one entry per SPEC in order
+        print(json.dumps(docs[0] if len(args.specs) == 1 else docs, indent=2))
     return status
