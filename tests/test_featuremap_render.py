@@ -113,3 +113,15 @@ def test_receptive_field_matches_autograd(spec, data):
     field = receptive_fields(steps, (r, c))[0]
     h, w_ = len(spec.input), len(spec.input[0])
     assert {(ch, i, j) for ch, i, j in field if 0 <= i < h and 0 <= j < w_} == want
+
+
+def test_edge_labels_name_every_setting_as_explain_does():
+    """'same' padding (0 before, 1 after) was labelled 'padding 0'; dilation, ceil_mode, bias and
+    count_include_pad were left out, so the arrow did not say what the step computed."""
+    spec = archspec.load("kind: feature_map\nname: s\ninput: [[1, 2, 0, 1], [0, 1, 3, 1], [2, 2, 1, 0], [1, 0, 2, 3]]\n"
+                         "operations:\n  - {type: conv2d, kernel: [[1, 0], [0, -1]], padding: same, dilation: [1, 2], "
+                         "bias: 2}\n  - {type: avgpool2d, kernel_size: 2, padding: 1, ceil_mode: true, "
+                         "count_include_pad: false}\n")
+    labels = re.findall(r"label=<([a-z0-9]+2d [^<>]*)>", render(spec).source)
+    assert labels == ["conv2d 2 x 2, stride 1, padding same, dilation 1 x 2, bias 2",
+                      "avgpool2d 2 x 2, stride 2, padding 1, ceil_mode, count_include_pad false"]

@@ -91,7 +91,8 @@ def _dims(m) -> str:
     return f"{h} x {w}" if c == 1 else f"{c} x {h} x {w}"
 
 
-def _settings(step: Step) -> str:
+def setting_parts(step: Step) -> list[str]:
+    """'stride 2', 'padding same', ...: every setting of the step, as the explanation and the diagram write it."""
     op, (ah, aw) = step.op, step.axes
     symmetric = (ah.lo, aw.lo) == (ah.hi, aw.hi)
     parts = [f"stride {_hw(op.strides())}", f"padding {_hw((ah.lo, aw.lo)) if symmetric else op.padding}"]
@@ -99,9 +100,15 @@ def _settings(step: Step) -> str:
         parts.append(f"dilation {_hw(op.dilations())}")
     if getattr(op, "ceil_mode", False):
         parts.append("ceil_mode")
+    if not getattr(op, "count_include_pad", True) and (ah.lo, ah.hi, aw.lo, aw.hi) != (0, 0, 0, 0):
+        parts.append("count_include_pad false")
     if isinstance(op, ConvOp) and op.bias is not None:
         parts.append(f"bias {fmt(op.numbers()['bias'])}")
-    return ", ".join(parts)
+    return parts
+
+
+def _settings(step: Step) -> str:
+    return ", ".join(setting_parts(step))
 
 
 def _start(index: str, stride: int) -> str:

@@ -13,7 +13,7 @@ from html import escape
 
 from ..diagrams import RenderError
 from .compute import Step, run
-from .explain import MAP_NAMES, OP_NAMES, STYLES, expression
+from .explain import MAP_NAMES, OP_NAMES, STYLES, expression, setting_parts
 from .maps import fmt
 
 CHOSEN, FIELD, FIELD_PAD, PAD = "#f4a261", "#ffd166", "#fff0c2", "#eeeeee"
@@ -72,11 +72,10 @@ def _label(name: str, m: list, pads: tuple, pad_text: str, marked: set, color: s
 
 
 def _edge_label(step: Step) -> str:
-    op, (ah, aw) = step.op, step.axes
-    text = f"{op.type} {ah.k}x{aw.k}, stride {ah.s}" + (f"x{aw.s}" if aw.s != ah.s else "")
-    if (ah.lo, ah.hi, aw.lo, aw.hi) != (0, 0, 0, 0):
-        text += f", padding {ah.lo}" + (f"x{aw.lo}" if aw.lo != ah.lo else "")
-    return "<" + escape(text) + ">"
+    """'conv2d 3 x 3, stride 1, padding same, bias 1': the settings as explain writes them (no 'padding 0')."""
+    ah, aw = step.axes
+    parts = [f"{step.op.type} {ah.k} x {aw.k}"] + [p for p in setting_parts(step) if p != "padding 0"]
+    return "<" + escape(", ".join(parts)) + ">"
 
 
 def render(spec, cell=None, layout: str = "LR", **_options):
