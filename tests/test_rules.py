@@ -83,3 +83,27 @@ def test_a_rule_no_layer_could_meet_is_an_error_where_it_is_written(tmp_path, cl
 def test_shared_rules_example_validates():
     assert check_file(ROOT / "specs/examples/q6-student.yaml").valid
     assert check_file(ROOT / "specs/rules/q6-rules.yaml").valid
+
+
+@pytest.mark.parametrize("rules_text, message", [
+    ("kind: rules\nconstraints:\n  conv2d: {count: 1}\n  lineer: {count: 1}\n",
+     "rules.yaml:4:3: error[unknown-key]: unknown key 'lineer' in constraints"),
+    ("conv2d: {count: 1}\nlineer: {count: 1}\n", "rules.yaml:2:1: error[unknown-key]: unknown key 'lineer'"),
+    ("kind: cnn\ninput: [8, 8, 1]\nlayers: [{type: flatten}]\n",
+     "rules.yaml:1:7: error[rules-file]: this kind: cnn file has no constraints: block"),
+    ("kind: cnn\ninput: [8, 8, 1]\nlayers: [{type: flatten}]\nconstraints: other.yaml\n",
+     "rules.yaml:4:14: error[rules-file]: its constraints: names another file (other.yaml) instead of holding the rules"),
+    ("kind: rules\nconstraints: [1, 2]\n", "rules.yaml:2:14: error[rules-file]: the rules should map layer types to "
+     "rules, but this holds [1, 2]"),
+], ids=["typo-under-constraints", "typo-in-bare-rules", "cnn-spec-without-rules", "chained-reference", "a-list"])
+def test_a_rules_file_that_holds_no_rules_is_located_in_that_file(tmp_path, rules_text, message):
+    """Errors read '<document>: Input should be a valid dictionary...' or 'kind: Extra inputs are not permitted',
+    with no line of the rules file."""
+    (tmp_path / "rules.yaml").write_text(rules_text)
+    spec = tmp_path / "student.yaml"
+    spec.write_text((BASE % (3, 1, "")).replace("constraints:\n", "constraints: rules.yaml\n"))
+    (d,) = check_file(spec).diagnostics
+    assert (d.code, d.line) == ("rules-file", 8) and message in d.message, d.message
+    spec.write_text((BASE % (3, 1, "")).replace("constraints:\n", "constraints: ''\n"))
+    (d,) = check_file(spec).diagnostics
+    assert (d.code, d.line, d.message) == ("rules-file", 8, "constraints: names no rules file")

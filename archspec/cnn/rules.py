@@ -186,12 +186,25 @@ def check_rules(rules, layers: list[Layer], report: ShapeReport, rules_path=("co
     return out
 
 
+_RulesBlock = create_model("RulesBlock", constraints=(Constraints, ...))  # rules under 'constraints:' in their file
+
+
 def load_rules_file(ref: str, spec_file: str):
-    """Rules kept in their own YAML file (the mapping itself, or under 'constraints:')."""
+    """Rules kept in their own YAML file (the mapping itself, or under 'constraints:'). Problems are reported at
+    the spec's ``constraints:``, each quoting the rules file's own file:line:col."""
     from ..loader import load_file
     from ..diagnostics import SpecError
+    from ..validation import pydantic_diagnostics
     from pydantic import ValidationError
 
+    def problems(*diags):
+        placed = [doc.source.place(d, prefer_key=d.code == "unknown-key") for d in diags]
+        return None, [Diagnostic("rules-file", f"rules file {ref}: {d.format(str(path))}", ("constraints",))
+                      for d in placed]
+
+    if not ref.strip():
+        return None, [Diagnostic("rules-file", "constraints: names no rules file", ("constraints",),
+                                 hint="give the rules inline, or a path such as ../rules/q6-rules.yaml")]
     path = FsPath(spec_file).parent / ref
     try:
         doc = load_file(path)
@@ -199,11 +212,22 @@ def load_rules_file(ref: str, spec_file: str):
         return None, [Diagnostic("rules-file", f"rules file {ref}: {exc.diagnostics[0].format(str(path))}",
                                  ("constraints",))]
     inner = "constraints" in doc.data
-    try:
-        rules = Constraints.model_validate(doc.data["constraints"] if inner else doc.data)
-        return rules, [Diagnostic("rules-file", f"rules file {ref}: {doc.source.place(d).format(str(path))}",
-                                  ("constraints",)) for d in rule_problems(rules, ("constraints",) if inner else ())]
+    where = ("constraints",) if inner else ()
+    data = doc.data["constraints"] if inner else doc.data
+    if isinstance(data, str):
+        return problems(Diagnostic("rules-file", f"its constraints: names another file ({data}) instead of "
+                                   "holding the rules", where, hint="point the spec at that file itself"))
+    if not inner and "kind" in doc.data:
+        return problems(Diagnostic("rules-file", f"this kind: {doc.data['kind']} file has no constraints: block",
+                                   ("kind",), hint="a rules file is kind: rules with input: and constraints:"))
+    if not isinstance(data, dict):
+        held = "nothing" if data is None else repr(data)[:40]
+        return problems(Diagnostic("rules-file", f"the rules should map layer types to rules, but this holds {held}",
+                                   where))
+    model, wrapped = (_RulesBlock, {"constraints": data}) if inner else (Constraints, data)
+    try:  # validated as the file holds them, so errors carry its paths
+        parsed = model.model_validate(wrapped)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        return None, [Diagnostic("rules-file", f"rules file {ref}: {path_text(tuple(first['loc']))}: {first['msg']}",
-                                 ("constraints",))]
+        return problems(*pydantic_diagnostics(exc, wrapped, model))
+    rules = parsed.constraints if inner else parsed
+    return rules, problems(*rule_problems(rules, where))[1]
