@@ -172,7 +172,43 @@ def test_explain_q4b_json(cli):
 def test_explain_latex(cli):
     r = cli("explain", SEED / "q4b-conv-stride2.yaml", "--format", "latex")
     assert r"Y_{11} &= 1 \times 0.25 + 2 \times 0.25 + 3 \times 0.25 + 2 \times 0.25 = 2" in r.out
-    assert r"\begin{bmatrix}" in r.out and r"\texttt{flip\_kernel: true}" in r.out
+    assert r"\left[\begin{array}{cc}" in r.out and r"\texttt{flip\_kernel: true}" in r.out
+
+
+WIDE = """kind: feature_map
+name: wide
+input: [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], [0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0]]
+operation: maxpool2d
+kernel_size: 2
+stride: 1
+padding: [0, 1]
+dilation: [1, 3]
+"""
+
+
+def test_explain_latex_typesets_wide_maps_and_plain_formulas(cli, tmp_path):
+    """bmatrix stops at 10 columns (LaTeX error on this 13-column padded map); the padded map was written
+    '\\[  = ...' with nothing before '='; output-size lines were math italics f*l*o*o*r; max-pooling pads were
+    '-inf' in math; "convolution" got two closing quotes."""
+    path = tmp_path / "wide.yaml"
+    path.write_text(WIDE)
+    tex = cli("explain", path, "--format", "latex").out
+    assert tex.startswith("% archspec explain --format latex: needs \\usepackage{amsmath}") and "bmatrix" not in tex
+    for cols, body in re.findall(r"\\begin\{array\}\{(c+)\} (.*?) \\end\{array\}", tex):
+        assert {row.count("&") for row in body.split(r" \\ ")} == {len(cols) - 1}
+    assert "\\subsection*{Padded X (2 x 13)}\n\n\\[ \\left[\\begin{array}{" + "c" * 13 + "}" in tex
+    assert r"&\texttt{H: floor((2 - 2 + 2*0) / 1) + 1 = 1}" in tex and r"-\infty & 1 &" in tex
+    conv = cli("explain", SEED / "q4a-conv.yaml", "--format", "latex").out
+    assert "``convolution''" in conv and '"' not in conv
+
+
+def test_dilated_windows_and_wide_maps_read_plainly(cli, tmp_path):
+    """'takes every 1 x 3th row and column'; Y19 then Y1,10 in one map."""
+    path = tmp_path / "wide.yaml"
+    path.write_text(WIDE)
+    out = cli("explain", path, "--format", "text").out
+    assert "With dilation 1 x 3 the window spans 2 x 4 cells and takes every row and every 3rd column." in out
+    assert "  Y1,1 = max(3, 0) = 3" in out and "  Y1,10 = max(9, 0) = 9" in out
 
 
 def test_explain_sequence_names_steps(cli):

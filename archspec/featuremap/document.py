@@ -48,24 +48,27 @@ def _text(block) -> str:
 
 
 def _latex_inline(text: str) -> str:
-    """Escape text; `code` becomes \\texttt{code}."""
+    """Escape text; `code` becomes \\texttt{code}, "quoted" becomes ``quoted'' (TeX's opening and closing quotes)."""
     parts = re.split(r"`([^`]*)`", text)
-    return "".join(r"\texttt{" + latex_escape(p) + "}" if i % 2 else latex_escape(p) for i, p in enumerate(parts))
+    return "".join(r"\texttt{" + latex_escape(p) + "}" if i % 2 else re.sub(r'"([^"]*)"', r"``\1''", latex_escape(p))
+                   for i, p in enumerate(parts))
 
 
 def _latex(block) -> str:
     kind, *rest = block
     if kind == "title":
-        return r"\section*{" + _latex_inline(rest[0]) + "}"
+        return "% archspec explain --format latex: needs \\usepackage{amsmath}\n\\section*{" + _latex_inline(rest[0]) + "}"
     if kind == "h":
         return r"\subsection*{" + _latex_inline(rest[0]) + "}"
     if kind == "p":
         return _latex_inline(rest[0])
     if kind == "note":
         return r"\emph{Note:} " + _latex_inline(rest[0])
-    if kind == "grid":  # cells are already LaTeX
+    if kind == "grid":  # cells are already LaTeX; array, not bmatrix, which stops at 10 columns
         body = r" \\ ".join(" & ".join(row) for row in rest[1])
-        return r"\[ " + rest[0] + r" = \begin{bmatrix} " + body + r" \end{bmatrix} \]"
+        cols = "c" * len(rest[1][0])
+        return (r"\[ " + (rest[0] + " = " if rest[0] else "") + r"\left[\begin{array}{" + cols + "} " + body
+                + r" \end{array}\right] \]")
     return "\\begin{align*}\n" + " \\\\\n".join(rest[0]) + "\n\\end{align*}"
 
 

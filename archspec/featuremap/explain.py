@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Callable
 
-from ..tables import formula_text
+from ..tables import formula_text, latex_escape
 from .compute import Cell, Step, run
 from .document import write
 from .maps import fmt, json_number, nested, size
@@ -25,17 +25,20 @@ class Style:
     times: str
     max: str
     number: Callable  # Fraction -> text
-    name: Callable  # (map name, channel or None, row, col) -> 'Y11'
+    name: Callable  # (map name, channel or None, row, col, wide) -> 'Y11'; wide: 'Y1,1' (a map of 10+ rows or cols)
+    minus_infinity: str  # a max-pooling pad cell
+    formula: Callable = lambda text: text  # an output-size line such as 'H: floor((5 - 3) / 1) + 1 = 3'
 
 
-def _index(r: int | None, c: int | None) -> str:
+def _index(r: int | None, c: int | None, wide: bool = False) -> str:
+    """'12' for row 1, column 2; '1,12' in a map with 10 or more rows or columns, for every cell alike."""
     if r is None:
         return ""
-    return f"{r}{c}" if r < 10 and c < 10 else f"{r},{c}"
+    return f"{r},{c}" if wide else f"{r}{c}"
 
 
-def _latex_name(m: str, ch: int | None, r: int | None, c: int | None) -> str:
-    sub = _index(r, c)
+def _latex_name(m: str, ch: int | None, r: int | None, c: int | None, wide: bool = False) -> str:
+    sub = _index(r, c, wide)
     return m + (f"^{{({ch})}}" if ch else "") + ("_{" + sub + "}" if sub else "")
 
 
@@ -48,8 +51,10 @@ def _latex_number(x) -> str:
 
 
 STYLES = {
-    "text": Style("x", "max", fmt, lambda m, ch, r, c: m + (f"[{ch}]" if ch else "") + _index(r, c)),
-    "latex": Style(r" \times ", r"\max", _latex_number, _latex_name),
+    "text": Style("x", "max", fmt, lambda m, ch, r, c, wide=False: m + (f"[{ch}]" if ch else "") + _index(r, c, wide),
+                  "-inf"),
+    "latex": Style(r" \times ", r"\max", _latex_number, _latex_name, r"-\infty",
+                   lambda text: r"&\texttt{" + latex_escape(text) + "}"),  # in align*: not italic f*l*o*o*r
 }
 
 
@@ -78,7 +83,8 @@ RHS = {"conv2d": _conv_rhs, "maxpool2d": _max_rhs, "avgpool2d": _avg_rhs}
 
 def expression(step: Step, cell: Cell, style: Style, name: str = "Y", sep: str = " = ") -> str:
     channel = cell.channel + 1 if len(step.output) > 1 else None
-    return (style.name(name, channel, cell.row + 1, cell.col + 1) + sep + RHS[step.op.type](cell, style)
+    wide = max(size(step.output)[1:]) >= 10
+    return (style.name(name, channel, cell.row + 1, cell.col + 1, wide) + sep + RHS[step.op.type](cell, style)
             + " = " + style.number(cell.value))
 
 
@@ -111,6 +117,14 @@ def _settings(step: Step) -> str:
     return ", ".join(setting_parts(step))
 
 
+def _nth(n: int) -> str:
+    """'' for 1, '2nd ', '3rd ', '11th ', '21st ': how often a dilated window takes a row or column."""
+    if n == 1:
+        return ""
+    suffix = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix} "
+
+
 def _start(index: str, stride: int) -> str:
     return index if stride == 1 else f"({index} - 1)*{stride} + 1"
 
@@ -125,7 +139,9 @@ def _window_text(step: Step, src: str, dst: str, padded: bool) -> str:
             "maxpool2d": f"{dst}ij is the largest value in {where}",
             "avgpool2d": f"{dst}ij is the mean of {where}"}[op.type] + "."
     if op.dilations() != (1, 1):
-        text += f" With dilation {_hw(op.dilations())} the window takes every {_hw(op.dilations())}th row and column."
+        (dh, dw), span = op.dilations(), f"{ah.d * (ah.k - 1) + 1} x {aw.d * (aw.k - 1) + 1}"
+        every = (f"every {_nth(dh)}row and column" if dh == dw else f"every {_nth(dh)}row and every {_nth(dw)}column")
+        text += f" With dilation {_hw(op.dilations())} the window spans {span} cells and takes {every}."
     if padded and op.type == "maxpool2d":
         text += " Padded cells hold -inf (as in PyTorch), so they never win and are left out below."
     if padded and op.type == "avgpool2d":
@@ -148,7 +164,7 @@ def _flip_note(flipped: bool) -> str:
 
 def _padded_grid(step: Step, style: Style, channel: int) -> list[list[str]]:
     ah, aw = step.axes
-    pad = {"conv2d": lambda: style.number(step.op.numbers()["padding_value"]), "maxpool2d": lambda: "-inf",
+    pad = {"conv2d": lambda: style.number(step.op.numbers()["padding_value"]), "maxpool2d": lambda: style.minus_infinity,
            "avgpool2d": lambda: "0"}[step.op.type]()
     grid = step.input[channel]
     return [[style.number(grid[r][q]) if ah.real(r) and aw.real(q) else pad
@@ -201,7 +217,8 @@ def _step_blocks(step: Step, count: int, style: Style, noted: list) -> list[tupl
                 if getattr(op, "ceil_mode", False) else ", rounded down as PyTorch does")
     blocks.append(("p", _formula(step) + rounding + ":"))
     merged = formula_text([f"H: {ah.formula}", f"W: {aw.formula}"])
-    blocks.append(("lines", [merged] if merged.startswith("H, W") else [f"H: {ah.formula}", f"W: {aw.formula}"]))
+    lines = [merged] if merged.startswith("H, W") else [f"H: {ah.formula}", f"W: {aw.formula}"]
+    blocks.append(("lines", [style.formula(line) for line in lines]))
     blocks.append(("p", f"So {dst} is {_dims(step.output)}."))
     blocks.append(("h", f"{prefix}Every output cell"))
     blocks.append(("p", _window_text(step, src, dst, padded)))
