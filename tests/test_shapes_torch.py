@@ -75,3 +75,37 @@ def test_random_stacks_agree_with_torch(h, w, c, layers, tail):
     report = spec.shapes()
     assert [x.output for x in report.layers] == torch_shapes
     assert report.params == torch_params
+
+
+GROUPED = """kind: cnn
+input: [9, 11, 4]
+layers:
+  - {type: conv2d, out_channels: 8, kernel_size: [3, 2], dilation: [1, 2], groups: 2, bias: false}
+  - {type: batchnorm2d}
+  - {type: avgpool2d, kernel_size: 2, ceil_mode: true}
+  - {type: conv2d, out_channels: 6, kernel_size: 2, padding: same}
+  - {type: flatten}
+  - {type: linear, out_features: 3}
+"""
+
+
+@pytest.mark.parametrize("path", CNN_SPECS + ["grouped"], ids=lambda p: getattr(p, "name", p))
+def test_macs_are_the_multiply_accumulates_torch_counts(path, tmp_path):
+    """The README's convention: conv2d and linear weights only (torch's FlopCounterMode counts 2 flops per MAC and
+    no bias additions, batch norm or pooling); torchinfo's Mult-Adds add bias and batch-norm terms."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from archspec.torchbuild import build
+    from archspec.torchbuild.cnn_table import torch_dims
+
+    if path == "grouped":
+        path = tmp_path / "grouped.yaml"
+        path.write_text(GROUPED)
+    spec = check_file(path).spec
+    report, model = spec.shapes(), build(spec).eval()
+    x = torch.zeros(1, *torch_dims(spec.input_shape))
+    for info, (name, module) in zip(report.layers, model.named_children()):
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            x = module(x)
+        assert counter.get_total_flops() == 2 * info.macs, name
