@@ -112,3 +112,13 @@ def test_out_stays_in_its_folder_whatever_the_name(cli, tmp_path):
     assert [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.yaml") if p != rules] == \
         ["out/up-cnn-v2-層-params-01.yaml"]
     assert check_file(tmp_path / "out" / "up-cnn-v2-層-params-01.yaml").valid
+
+
+def test_the_only_design_says_so(cli, tmp_path):
+    rules = tmp_path / "one.yaml"
+    rules.write_text("kind: rules\nname: one\ninput: [8, 8, 1]\nconstraints:\n  conv2d: {count: 1, kernel_size: 3, "
+                     "stride: 1, padding: 1}\n  linear: {count: 1, out_features: 2}\n")
+    r = cli("design", rules, "--out", tmp_path)
+    assert r.code == 0 and "one (" in r.out and "1 design meets the rules" in r.out
+    head = (tmp_path / "one-params-01.yaml").read_text().splitlines()[0]
+    assert head.endswith(", the only design that meets them.")  # not 'one of 1 designs'

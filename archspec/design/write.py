@@ -61,7 +61,8 @@ def design_yaml(problem, design, by: str, total: int | None = None) -> str:
     """One ranked design of ``problem`` as a spec file that carries the same rules."""
     name = f"{problem.name}-{by}-{design.rank:02d}"
     head = [f"Design {design.rank} by {by} for the rules of {problem.name} ({problem.file})"
-            + (f", one of {total:,} designs that meet them." if total is not None else "."),
+            + ("." if total is None else ", the only design that meets them." if total == 1 else
+               f", one of {total:,} designs that meet them."),
             f"params {design.params:,} ({human(design.params * 4)}B as float32), MACs {design.macs:,} "
             f"({human(design.macs)}), activations {human(design.memory)}B per sample, {design.depth} layers.",
             "Written by `archspec design`; check it with `archspec validate`."]
