@@ -99,3 +99,13 @@ def test_shapes_json_has_one_entry_per_spec_with_its_located_diagnostics(cli, tm
     assert docs[2]["diagnostics"][0]["code"] == "shapes-kind" and "kind: equations" in r.err
     ok = json.loads(cli("shapes", "--format", "json", ROOT / "specs" / "seed" / "q6-design.yaml").out)
     assert ok["complete"] is True and ok["diagnostics"] == []
+
+
+def test_a_name_that_collides_with_a_default_name_says_which_layer_has_none():
+    """name: conv2 on the first conv collides with the second conv's default; the message named neither."""
+    text = ("kind: cnn\ninput: [8, 8, 1]\nlayers:\n  - {type: conv2d, out_channels: 2, kernel_size: 3, name: conv2}\n"
+            "  - {type: conv2d, out_channels: 2, kernel_size: 3}\n")
+    (d,) = check_text(text).diagnostics
+    assert (d.code, d.line) == ("duplicate-name", 5) and "layer 2 has no name: 'conv2' is its default" in d.hint
+    named = text.replace("kernel_size: 3}", "kernel_size: 3, name: conv2}")
+    assert check_text(named).diagnostics[0].hint is None  # both written: nothing to explain

@@ -65,8 +65,11 @@ class CnnSpec(SpecBase):
                 out.append(Diagnostic("bad-name", f"layer name {name!r} cannot name a torch module: {bad}",
                                       ("layers", i, "name"), hint="use letters, digits and underscores, e.g. conv_1"))
             if name in seen:
+                unnamed = [k + 1 for k in (seen[name], i) if not self.layers[k].name]  # a default name collides
                 out.append(Diagnostic("duplicate-name", f"layer name '{name}' is used twice (first by layer "
-                                      f"{seen[name] + 1})", ("layers", i, "name")))
+                                      f"{seen[name] + 1})", ("layers", i, "name"),
+                                      hint=f"layer {unnamed[0]} has no name: '{name}' is its default (type prefix "
+                                           "and running number); name them apart" if unnamed else None))
             seen.setdefault(name, i)
         report = self.shapes()
         out += report.diagnostics
