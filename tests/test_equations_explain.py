@@ -276,3 +276,14 @@ def test_the_worked_solution_states_its_rounding(cli):
     out = cli("explain", Q2, "--format", "text").out
     assert "rounded to 6 significant digits for display; every step is computed from the unrounded values" in out
     assert "rounded to" not in cli("explain", SEED / "q3a.yaml").out  # symbolic: no numbers to round
+
+
+def test_latex_puts_non_ascii_names_in_text_mode(cli, tmp_path):
+    """The parser takes names such as xà; LaTeX math mode cannot typeset an accented letter (pdflatex stops)."""
+    path = tmp_path / "u.yaml"
+    path.write_text("kind: equations\nequations: ['ý = sigmoid(wé*xà + b_ü)']\ninputs: {xà: 1}\nweights: {wé: 2}\n"
+                    "biases: {b_ü: 0.5}\ntargets: {ý: 1}\nlearning_rate: 0.1\n", encoding="utf-8")
+    tex = cli("explain", path, "--format", "latex").out
+    assert r"z_{\text{ý}} &= \text{wé} \cdot \text{xà} + b_{\text{ü}}" in tex
+    math = [ln for ln in tex.splitlines() if r"\hline" not in ln]  # table headers are text mode, where ý is fine
+    assert re.sub(r"\\text\{[^{}]*\}", "", "\n".join(math)).isascii()

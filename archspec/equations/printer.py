@@ -64,16 +64,21 @@ def unicode_name(name: str) -> str:
 
 
 def latex_name(name: str) -> str:
-    """'w11' -> 'w_{11}', 'z_h1' -> 'z_{h1}', 'delta_y' -> '\\delta_{y}'."""
+    """'w11' -> 'w_{11}', 'z_h1' -> 'z_{h1}', 'delta_y' -> '\\delta_{y}'; a non-ASCII part in \\text ('z_{\\text{ý}}':
+    an accented letter in math mode is a LaTeX error)."""
     head, sep, tail = name.partition("_")
-    head = GREEK.get(head, (None, head))[1]
+    head = _ascii_or_text(GREEK.get(head, (None, head))[1])
     if not sep:
         m = re.fullmatch(r"([A-Za-z]+)(\d+)", head)
         if m:
             return f"{m.group(1)}_{{{m.group(2)}}}"
         return head if len(head) == 1 or head.startswith("\\") else rf"\mathrm{{{head}}}"
-    tail = tail.replace("_", "\\_")
+    tail = _ascii_or_text(tail.replace("_", "\\_"))
     return f"{head}_{{{tail}}}"
+
+
+def _ascii_or_text(part: str) -> str:
+    return part if part.isascii() else rf"\text{{{part}}}"
 
 
 _PREC = {Add: 1, Sub: 1, Mul: 2, Div: 2, Neg: 3, Pow: 4}  # atoms (numbers, names, calls): 5
