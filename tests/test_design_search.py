@@ -227,3 +227,20 @@ def test_a_value_listed_twice_is_one_design():
     problem = load_problem(text)
     assert count(problem.space).count == 7  # 1 conv: no pool or one of 2 places; 2 convs: no pool or one of 3
     assert len({tuple(map(repr, d.layers)) for d in top(problem.space, 10, "params")}) == 7
+
+
+def test_a_pinned_groups_is_searched_and_named_when_it_cannot_divide():
+    """groups: 2 made every conv template (out_channels 1) invalid: 0 designs, 'no kernel_size/stride/padding
+    satisfies the rules together'."""
+    from archspec.validation import check_text
+    from archspec.design.write import design_yaml
+
+    text = ("kind: rules\ninput: [32, 32, 4]\nconstraints:\n  conv2d: {count: 2, kernel_size: 3, padding: 1, stride: 2, "
+            "groups: 2}\n  linear: {count: 1, out_features: 10}\n  before_flatten: [8, 8, 64]\n")
+    problem = load_problem(text)
+    assert count(problem.space).count == 1
+    (best,) = top(problem.space, 1, "params")
+    assert [x.groups for x in best.layers if x.type == "conv2d"] == [2, 2]
+    assert check_text(design_yaml(problem, best, "params")).valid
+    d = _impossible(text.replace("[32, 32, 4]", "[32, 32, 3]"))
+    assert "groups 2 must divide the 3 channels entering conv1" in d.message and d.path[-1] == "groups"

@@ -118,11 +118,23 @@ def check_fixed(space, rules, search, counts, where) -> list[Diagnostic]:
                                  f"rules ask for {space.target[2]}", where + ("before_flatten",))
         else:
             layers = representative(space, n)
-            problem = _broken(rules, layers, searched, where) or _output_problem(rules, space, where)
+            problem = (_unfit(space, n, where) or _broken(rules, layers, searched, where)
+                       or _output_problem(rules, space, where))
         if problem is not None:
             del space.plans[n]
             first = first or problem
     return [first] if not space.plans and first else []
+
+
+def _unfit(space, n: int, where) -> Diagnostic | None:
+    """The first conv of an n-conv design whose channels its pinned groups does not divide."""
+    for i in range(n):
+        if space.convs and not any(space._fits(step, n, i) for step in space.convs):
+            return Diagnostic("design-impossible", f"conv2d groups {space.convs[0].layer.groups} must divide the "
+                              f"{space.channels(n, i)} channels entering conv{i + 1} and its {space.plans[n][i]} "
+                              "out_channels", where + ("conv2d", "groups"),
+                              hint="pin a groups that divides every conv's channels, or set search: out_channels")
+    return None
 
 
 def _output_problem(rules, space, where) -> Diagnostic | None:

@@ -264,7 +264,7 @@ def _steps(type_name: str, rules: dict, search: SearchConfig | None, fixed: dict
         if s is not None:
             params["stride"] = s
         if type_name == "conv2d":
-            params.setdefault("out_channels", 1)
+            params.setdefault("out_channels", fixed.get("groups", 1))  # a placeholder groups divides
         try:
             layer = BY_TYPE[type_name].model_validate(params)
             layer.check_settings()  # refuses pool padding > k/2, strided 'same'
