@@ -119,6 +119,15 @@ def test_explain_output_format_follows_the_extension(cli, tmp_path, suffix, star
     assert out.read_text().startswith(start)
 
 
+def test_explain_refuses_an_extension_it_cannot_write(cli, tmp_path):
+    """`explain -o q2.pdf` wrote Markdown text into q2.pdf; an extension-less name still gets Markdown."""
+    r = cli("explain", ROOT / "specs" / "seed" / "q2-backprop.yaml", "-o", tmp_path / "q2.pdf")
+    assert r.code == 2 and "cannot tell the format from" in r.err and ".md, .tex, .json, .txt" in r.err
+    assert not (tmp_path / "q2.pdf").exists()
+    assert cli("explain", ROOT / "specs" / "seed" / "q2-backprop.yaml", "-o", tmp_path / "q2").code == 0
+    assert (tmp_path / "q2").read_text().startswith("# q2-backprop")
+
+
 def test_explain_format_flag_wins_over_the_extension(cli, tmp_path):
     out = tmp_path / "q2.tex"
     assert cli("explain", ROOT / "specs" / "seed" / "q2-backprop.yaml", "-o", out, "--format", "markdown").code == 0

@@ -38,7 +38,7 @@ def test_missing_and_binary_files(command, cli, tmp_path, monkeypatch):
 
 
 SEED = ROOT / "specs" / "seed"
-WRITERS = [("explain", SEED / "q2-backprop.yaml", "-o"), ("render", SEED / "q3a.yaml", "-o"),
+WRITERS = [("explain", SEED / "q2-backprop.yaml", "--format", "markdown", "-o"), ("render", SEED / "q3a.yaml", "-o"),
            ("design", SEED / "q6-design.yaml", "--top", "1", "--out"), ("schema", "-o"),
            ("compile", SEED / "q5-architecture.yaml", "-q", "--code")]
 

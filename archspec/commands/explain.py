@@ -50,7 +50,12 @@ def run(args) -> int:
         if option not in named:
             print(f"archspec explain: --{option} does not apply to kind '{spec.kind}'", file=sys.stderr)
             return 2
-    fmt = args.format or FORMATS.get(Path(args.output or "").suffix.lower(), "markdown")
+    suffix = Path(args.output or "").suffix.lower()
+    if not args.format and suffix and suffix not in FORMATS:  # x.pdf got Markdown text
+        print(f"archspec explain: cannot tell the format from '{args.output}': use "
+              f"{', '.join(FORMATS)}, or --format", file=sys.stderr)
+        return 2
+    fmt = args.format or FORMATS.get(suffix, "markdown")
     text = explain(spec, format=fmt, **options)
     if args.output:
         return 0 if write_output("explain", args.output, lambda path: Path(path).write_text(text + "\n")) else 1
