@@ -107,3 +107,33 @@ def test_a_rules_file_that_holds_no_rules_is_located_in_that_file(tmp_path, rule
     spec.write_text((BASE % (3, 1, "")).replace("constraints:\n", "constraints: ''\n"))
     (d,) = check_file(spec).diagnostics
     assert (d.code, d.line, d.message) == ("rules-file", 8, "constraints: names no rules file")
+
+
+SAME = """kind: cnn
+input: [8, 8, 3]
+layers:
+  - {type: conv2d, out_channels: 4, kernel_size: 3, padding: same}
+  - {type: conv2d, out_channels: 4, kernel_size: 4, padding: same}
+  - {type: conv2d, out_channels: 4, kernel_size: 3, padding: 1}
+  - {type: conv2d, out_channels: 4, kernel_size: 3, padding: valid}
+  - {type: flatten}
+constraints:
+  conv2d: {padding: %s}
+"""
+
+
+@pytest.mark.parametrize("rule, broken", [("same", [7]), ("valid", [4, 5, 6]), ("{in: [same, valid]}", [])])
+def test_a_padding_rule_in_words_means_what_it_means_on_each_conv(rule, broken):
+    """'padding: same' broke every conv, padding: same included ('padding 1x1 breaks the rule padding = same')."""
+    assert [d.line for d in check_text(SAME % rule).diagnostics] == broken
+
+
+def test_a_padding_same_rule_is_searched(cli, tmp_path):
+    rules = tmp_path / "same.yaml"
+    rules.write_text("kind: rules\ninput: [32, 32, 3]\nconstraints:\n  conv2d: {count: 2, kernel_size: {in: [3, 4]}, "
+                     "padding: same, stride: {max: 2}}\n  maxpool2d: {count: 2, kernel_size: 2}\n"
+                     "  before_flatten: [8, 8, 64]\n")
+    r = cli("design", rules, "--top", 2, "--out", tmp_path / "out")
+    assert r.code == 0 and "24 designs meet the rules" in r.out, r.out + r.err  # 2 kernels ^ 2 convs x 6 pool places
+    for f in sorted((tmp_path / "out").glob("*.yaml")):
+        assert check_file(f).valid and "padding: same" in f.read_text()

@@ -87,6 +87,20 @@ def breaks(rule, value) -> bool:
     return any(c != rule for c in _components(value))
 
 
+def layer_breaks(rule, layer: Layer, param: str) -> bool:
+    """``breaks`` on the layer's resolved value, with a rule's words resolved on the same layer first: 'padding:
+    same' is the padding that keeps this kernel's size (so padding: same and padding: 1 on a 3x3 both meet it)."""
+    def resolve(v):
+        if not isinstance(v, str):
+            return v
+        got = layer.model_copy(update={param: v}).resolved()[param]
+        return list(got) if isinstance(got, tuple) else got
+
+    if isinstance(rule, Bounds) and any(isinstance(v, str) for v in rule.in_ or []):
+        rule = rule.model_copy(update={"in_": [c for v in rule.in_ for c in _components(resolve(v))]})
+    return breaks(resolve(rule), layer.resolved().get(param))
+
+
 def count_breaks(rule, n: int) -> bool:
     return not (rule.allows(n) if isinstance(rule, Bounds) else n == rule)
 
@@ -163,7 +177,7 @@ def check_rules(rules, layers: list[Layer], report: ShapeReport, rules_path=("co
                 continue
             for i, layer in mine:
                 value = layer.resolved()[param]
-                if breaks(rule, value):
+                if layer_breaks(rule, layer, param):
                     where = ("layers", i, param) if param in layer.model_fields_set else ("layers", i)
                     shown = "x".join(map(str, value)) if isinstance(value, tuple) else value
                     out.append(Diagnostic("rule-param", f"{names[i]}: {param} {shown} breaks the rule "

@@ -7,7 +7,7 @@ fixed, so the rules about those are checked once per number of convs here.
 from __future__ import annotations
 
 from ..cnn.layers import BY_TYPE, Flatten, Linear
-from ..cnn.rules import breaks, count_breaks, rule_text
+from ..cnn.rules import count_breaks, layer_breaks, rule_text
 from ..diagnostics import Diagnostic
 from .space import SEARCHED
 
@@ -76,7 +76,7 @@ def _broken(rules, layers, searched_types, where) -> Diagnostic | None:
                 value = layer.resolved().get(param)
                 if value is None and param not in type(layer).model_fields:
                     return Diagnostic("design-impossible", f"{type_name} has no parameter '{param}'", path)
-                if breaks(rule, value):
+                if layer_breaks(rule, layer, param):
                     shown = "x".join(map(str, value)) if isinstance(value, tuple) else value
                     return Diagnostic("design-impossible", f"every design has a {type_name} with {param} {shown}, "
                                       f"which breaks the rule '{param} {rule_text(rule)}'", path,

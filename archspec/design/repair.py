@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path as FsPath
 
 from ..cnn.layers import BY_TYPE
-from ..cnn.rules import Bounds, breaks, check_rules
+from ..cnn.rules import Bounds, check_rules, layer_breaks
 from ..cnn.shapes import infer, layer_names
 from ..tables import dims
 from ..cnn.search import SearchConfig
@@ -109,7 +109,7 @@ def candidates(spec, rules, space) -> list[Edit]:
             current = getattr(layer, param)
             if param in SEARCHED and steps:
                 values = _step_values(steps, param)
-            elif param in block and breaks(block[param], layer.resolved().get(param)):
+            elif param in block and layer_breaks(block[param], layer, param):
                 values = _near(block[param], current)
             elif param == "out_channels" and i == last_conv and space.target is not None:
                 values = [space.target[2]]

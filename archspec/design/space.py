@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Callable, Optional
 
 from ..cnn.layers import BY_TYPE, Layer, ShapeError, window
-from ..cnn.rules import Bounds, breaks, count_breaks
+from ..cnn.rules import Bounds, count_breaks, layer_breaks
 from ..cnn.shapes import BYTES_PER_VALUE
 from ..diagnostics import Diagnostic
 from ..specbase import pair
@@ -271,7 +271,7 @@ def _steps(type_name: str, rules: dict, search: SearchConfig | None, fixed: dict
         except (ValueError, ShapeError):
             continue
         resolved = layer.resolved()
-        if any(breaks(rules[q], resolved[q]) for q in SEARCHED if q in rules):
+        if any(layer_breaks(rules[q], layer, q) for q in SEARCHED if q in rules):
             continue
         label = (0 if type_name == "conv2d" else 1 + POOL_TYPES.index(type_name),
                  *pair(k), *(resolved["padding"] if type_name == "conv2d" else pair(p)), *resolved["stride"])
