@@ -107,7 +107,8 @@ def check_expressions(spec):
             assert evaluate(rhs) == cell.value, cell_json["expression"]
             assert evaluate(shown) == cell.value and shown == fmt(cell.value) == cell_json["exact"]
             r, c = cell.row + 1, cell.col + 1
-            assert name.endswith(f"{r}{c}" if r < 10 and c < 10 else f"{r},{c}")  # Y1,10 is not Y11,0
+            wide = max(len(step.output[0]), len(step.output[0][0])) >= 10  # a whole map is Y1,1 ... Y1,10, or Y11 ...
+            assert name.endswith(f"{r},{c}" if wide else f"{r}{c}")  # Y1,10 is not Y11,0
             assert cell_json["value"] == pytest.approx(float(cell.value), rel=1e-12)
 
 
