@@ -67,6 +67,19 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     return f"did you mean '{match[0]}'?" if match else None
 
 
+def shown(value) -> str:
+    """A value as the user wrote it, in a message: null/true/false, long lists and mappings by size, long text cut
+    (a whole file read as one string must not fill the terminal)."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    text = repr(value)
+    if isinstance(value, (dict, list)) and len(text) > 40:
+        return f"a {'mapping' if isinstance(value, dict) else 'list'} of {len(value)} entries"
+    if isinstance(value, str) and len(text) > 80:
+        return f"{text[:60]}...' ({len(value):,} characters)"
+    return text
+
+
 def path_text(path: Path) -> str:
     """('layers', 3, 'stride') -> 'layers[3].stride' for messages."""
     out = ""

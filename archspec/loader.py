@@ -20,7 +20,7 @@ from pathlib import Path as FsPath
 
 import yaml
 
-from .diagnostics import Diagnostic, Path, SpecError
+from .diagnostics import Diagnostic, Path, SpecError, shown
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 64
@@ -266,7 +266,7 @@ def load_text(text: str, file: str = "<spec>") -> Document:
     if builder.problems:
         raise SpecError(builder.problems, file)
     if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else f"the value {data!r}"
+        kind = "a list" if isinstance(data, list) else f"the value {shown(data)}"
         raise SpecError([_fail("not-a-mapping", f"a spec is a mapping of keys to values, but this file holds {kind}",
                                node.start_mark.line + 1, node.start_mark.column + 1, hint="start with 'kind: cnn' (or equations, feature_map)")], file)
     return Document(data, source, file, text)

@@ -8,7 +8,7 @@ from pathlib import Path as FsPath
 
 from pydantic import BaseModel, ValidationError
 
-from .diagnostics import Diagnostic, Report, SpecError, did_you_mean, path_text
+from .diagnostics import Diagnostic, Report, SpecError, did_you_mean, path_text, shown
 from .kinds import KINDS, available_kinds, model_for
 from .loader import Document, load_file, load_text
 
@@ -100,16 +100,6 @@ def _tags(model: type, loc: tuple) -> list[str]:
             for t in typing.get_args(m.model_fields["type"].annotation)]
 
 
-def _shown(value) -> str:
-    """The received value as the user would recognise it; long lists and mappings by size."""
-    if value is None or isinstance(value, bool):
-        return {None: "null", True: "true", False: "false"}[value]
-    text = repr(value)
-    if isinstance(value, (dict, list)) and len(text) > 40:
-        return f"a {'mapping' if isinstance(value, dict) else 'list'} of {len(value)} entries"
-    return text
-
-
 # pydantic's type errors (strict: no coercion) -> what the field takes, in words
 TAKES = {"int_type": "an integer", "float_type": "a number", "bool_type": "true or false", "string_type": "a string",
          "list_type": "a list", "dict_type": "a mapping", "model_type": "a mapping",
@@ -157,13 +147,13 @@ def _wrong_type(named: str, errors: list, path: tuple, received) -> Diagnostic:
     else:
         given = ", not " + next((word for t, word in GIVEN if isinstance(received, t)), type(received).__name__)
     return Diagnostic("bad-value", f"{named} should be {expected}{given}. Received: {path_text(path)}="
-                      f"{_shown(received)}", path, hint=hint)
+                      f"{shown(received)}", path, hint=hint)
 
 
 def _bad_value(msg: str, named: str | None, path: tuple, received) -> Diagnostic:
     """pydantic's message with the value's name for its 'Input': 'padding should be greater than ...'."""
     msg = f"{named} {msg[6:]}" if msg.startswith("Input ") and named else msg
-    return Diagnostic("bad-value", f"{msg}. Received: {path_text(path)}={_shown(received)}", path)
+    return Diagnostic("bad-value", f"{msg}. Received: {path_text(path)}={shown(received)}", path)
 
 
 def value_problem(exc: ValidationError, named: str, path: tuple, received) -> Diagnostic:

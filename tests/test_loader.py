@@ -80,6 +80,16 @@ def test_broken_documents(text, code):
     assert codes(text)[0][0] == code
 
 
+def test_a_text_file_that_is_not_yaml_is_quoted_briefly(tmp_path, cli):
+    """A plain text file (e.g. /etc/passwd given by mistake) is one YAML string (its 40 lines folded into one
+    line of 1,279 characters): the message quotes its start."""
+    path = tmp_path / "notes.yaml"
+    path.write_text("root:x:0:0:root:/root:/bin/bash\n" * 40)
+    r = cli("validate", path)
+    assert r.code == 1 and "error[not-a-mapping]" in r.out
+    assert "...' (1,279 characters)" in r.out and len(r.out.splitlines()[0]) < len(str(path)) + 200
+
+
 def test_big_and_binary_files(tmp_path, cli):
     big = tmp_path / "big.yaml"
     big.write_text("kind: cnn\n" + "# padding\n" * 1_100_000)
