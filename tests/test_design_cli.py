@@ -122,3 +122,17 @@ def test_the_only_design_says_so(cli, tmp_path):
     assert r.code == 0 and "one (" in r.out and "1 design meets the rules" in r.out
     head = (tmp_path / "one-params-01.yaml").read_text().splitlines()[0]
     assert head.endswith(", the only design that meets them.")  # not 'one of 1 designs'
+
+
+def test_out_never_overwrites_an_edited_design_unless_forced(cli, tmp_path):
+    """A written design is a starting point people edit; running design again must not lose the edit."""
+    assert cli("design", Q6, "--top", 2, "--out", tmp_path).code == 0
+    assert cli("design", Q6, "--top", 2, "--out", tmp_path).code == 0  # unchanged files: rewritten, same bytes
+    edited = tmp_path / "q6-design-params-02.yaml"
+    edited.write_text(edited.read_text() + "# my notes\n")
+    r = cli("design", Q6, "--top", 3, "--out", tmp_path)
+    assert r.code == 1 and f"{edited} already exists and differs" in r.err and "--force" in r.err
+    assert edited.read_text().endswith("# my notes\n") and not (tmp_path / "q6-design-params-03.yaml").exists()
+    r = cli("design", Q6, "--top", 3, "--out", tmp_path, "--force")
+    assert r.code == 0, r.err
+    assert "# my notes" not in edited.read_text() and (tmp_path / "q6-design-params-03.yaml").is_file()

@@ -17,6 +17,8 @@ def register(sub):
     p.add_argument("--top", type=int_in(1), metavar="K", help="the K best designs (default 5 unless --count)")
     p.add_argument("--by", choices=METRICS, default="params", help="rank by (smallest first; default: params)")
     p.add_argument("--out", metavar="DIR", help="write each design as a spec file into DIR")
+    p.add_argument("--force", action="store_true", help="with --out: replace design files that were edited or "
+                   "hold other designs")
     add_format(p, ["text", "json"], "text")
     p.set_defaults(func=run)
 
@@ -44,6 +46,13 @@ def _design_table(d) -> str:
     return table(["#", "layer", "settings", "output", "params", "MACs"], rows, right={0, 4, 5})
 
 
+def _read(path) -> str | None:
+    try:
+        return path.read_text()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def run(args) -> int:
     from ..design import count, load_problem, top
     from ..design.write import design_yaml, file_name
@@ -54,10 +63,17 @@ def run(args) -> int:
     designs = top(problem.space, k, args.by, problem.search.prefer) if result.count else []
     files = {}
     if args.out and designs:
-        for d in designs:
-            path = Path(args.out) / file_name(problem.name, args.by, d.rank)
-            if not write_output("design", path, lambda p: p.write_text(design_yaml(problem, d, args.by, result.count)),
-                                None):  # the table lists the files
+        texts = {Path(args.out) / file_name(problem.name, args.by, d.rank): design_yaml(problem, d, args.by, result.count)
+                 for d in designs}
+        changed = [p for p, text in texts.items() if p.is_file() and _read(p) != text]
+        if changed and not args.force:  # a design file is a starting point users edit: never overwrite it silently
+            more = f" (and {len(changed) - 1} more)" if len(changed) > 1 else ""
+            print(f"archspec design: --out {args.out}: {changed[0]}{more} already exists and differs from this "
+                  "design (edited, or written for other rules); nothing written. Use --force to replace, or "
+                  "another --out", file=sys.stderr)
+            return 1
+        for d, (path, text) in zip(designs, texts.items()):
+            if not write_output("design", path, lambda p, text=text: p.write_text(text), None):  # the table lists files
                 return 1
             files[d.rank] = str(path)
     problems = [d.format(problem.file) for d in result.diagnostics]
