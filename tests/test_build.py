@@ -150,6 +150,7 @@ def test_quotes_and_backslashes_in_the_description_keep_the_source_valid():
     "fc.out",  # '.' is a sub-module path to torch
     '"fc\\nout"',  # a line break would also break every table row
     "forward", "eval", "training", "__init__",  # attributes nn.Module already has (eval would be shadowed)
+    '""', "' '",  # blank: it used to fall back to the default name silently
 ])
 def test_a_name_torch_refuses_is_a_located_error_in_validate_and_build(tmp_path, name):
     path = tmp_path / "named.yaml"

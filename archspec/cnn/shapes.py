@@ -75,7 +75,7 @@ def layer_names(layers: list[Layer]) -> list[str]:
     out = []
     for layer in layers:
         counts[layer.prefix] = counts.get(layer.prefix, 0) + 1
-        out.append(layer.name or f"{layer.prefix}{counts[layer.prefix]}")
+        out.append(layer.name if layer.name is not None else f"{layer.prefix}{counts[layer.prefix]}")
     return out
 
 

@@ -18,6 +18,7 @@ from .torch_names import taken_by_torch
 
 # A layer's name becomes its torch module's name (and a row in every table): what torch and tables refuse.
 NAME_RULES = (
+    (lambda n: not n.strip(), "it is blank (leave name out for the default, e.g. conv1)"),
     (taken_by_torch, "torch's nn.Module already has an attribute of that name"),
     (lambda n: "." in n, "it holds '.', which torch reads as a path to a sub-module"),
     (lambda n: any(not ch.isprintable() for ch in n), "it holds a line break or another control character"),
