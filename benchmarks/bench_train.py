@@ -117,7 +117,7 @@ def alternate(data: str, epochs: int, threads: int, channels_last: bool) -> dict
 
     from archspec.torchbuild import build
     from archspec.training.data import load
-    from archspec.training.loop import LOSSES, OPTIMIZERS, Batches, Console, run_epoch
+    from archspec.training.loop import LOSSES, Batches, Console, optimizer_and_schedule, run_epoch
     from archspec.training.resolve import resolve
 
     torch.set_num_threads(threads)
@@ -130,7 +130,7 @@ def alternate(data: str, epochs: int, threads: int, channels_last: bool) -> dict
     model = build(r.spec)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
-    opt = OPTIMIZERS["adam"](model.parameters(), cfg.optimizer)
+    opt, _ = optimizer_and_schedule(model, cfg)  # the spec says Adam
     gen, quiet = torch.Generator().manual_seed(0), Console(quiet=True)
 
     x, y = ((split.x.float() / 255 - mean) / std).contiguous(), split.y  # the hand-written side's float tensor
