@@ -58,6 +58,15 @@ def test_json(cli):
     assert json.loads(cli("design", Q6, "--count", "--format", "json").out)["designs"] == []
 
 
+def test_json_of_a_broken_spec_says_why_on_stdout_too(cli):
+    broken = ROOT / "specs" / "invalid" / "unknown-key.yaml"
+    r = cli("design", broken, "--format", "json")
+    assert r.code == 1 and "error[unknown-key]" in r.err
+    doc = json.loads(r.out)
+    assert doc["count"] is None and [d["code"] for d in doc["diagnostics"]] == ["unknown-key"]
+    assert doc["diagnostics"][0]["line"] == 5
+
+
 def test_rules_file_and_count_zero(cli, tmp_path):
     r = cli("design", ROOT / "specs" / "rules" / "q6-rules.yaml", "--count")
     assert r.code == 0 and "352,898" in r.out

@@ -55,9 +55,16 @@ def _read(path) -> str | None:
 
 def run(args) -> int:
     from ..design import count, load_problem, top
+    from ..diagnostics import SpecError
     from ..design.write import design_yaml, file_name
 
-    problem = load_problem(args.rules)
+    try:
+        problem = load_problem(args.rules)
+    except SpecError as exc:
+        if args.format == "json":  # a JSON consumer still gets an object saying why (as shapes --format json)
+            print(json.dumps({"rules": args.rules, "count": None,
+                              "diagnostics": [d.to_json() for d in exc.diagnostics]}, indent=2))
+        raise
     result = count(problem.space)
     k = args.top if args.top is not None else (0 if args.count else 5)
     designs = top(problem.space, k, args.by, problem.search.prefer) if result.count else []
