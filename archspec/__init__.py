@@ -22,8 +22,10 @@ __all__ = ["Diagnostic", "Report", "SpecError", "build", "check_file", "check_te
 
 
 def shapes(spec):
-    """Shape report (per-layer shapes, params, MACs) of a cnn spec or spec path."""
-    spec = load(spec) if isinstance(spec, str) else spec
+    """Shape report of a cnn spec (a loaded spec, a path or YAML text): ``.layers`` (LayerInfo per layer),
+    ``.params``, ``.macs``, ``.memory``, ``.output``, ``.to_json()``. Raises SpecError for an invalid spec and
+    TypeError for another kind."""
+    spec = load(spec)
     if not hasattr(spec, "shapes"):
         raise TypeError(f"shapes() needs a kind: cnn spec, not kind: {spec.kind}")
     return spec.shapes()

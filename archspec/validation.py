@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 import typing
+from dataclasses import replace
 from pathlib import Path as FsPath
 
 from pydantic import BaseModel, ValidationError
@@ -228,6 +229,10 @@ def parse_document(doc: Document):
 
 
 def check_text(text: str, file: str = "<spec>") -> Report:
+    """The Report (``valid``, ``diagnostics``, ``spec``) of YAML text; ``file`` names it in messages."""
+    if not isinstance(text, str):
+        raise TypeError(f"check_text() takes YAML text (a str), not {type(text).__name__}"
+                        + ("; for a file use check_file()" if isinstance(text, os.PathLike) else ""))
     try:
         doc = load_text(text, file)
     except SpecError as exc:
@@ -237,6 +242,8 @@ def check_text(text: str, file: str = "<spec>") -> Report:
 
 
 def check_file(path) -> Report:
+    """The Report (``valid``, ``diagnostics``, ``spec``) of a spec file (str or os.PathLike); a file that
+    cannot be read is an ``unreadable`` diagnostic, not an exception."""
     file = str(path)
     try:
         doc = load_file(path)
@@ -247,12 +254,27 @@ def check_file(path) -> Report:
 
 
 def load(source) -> object:
-    """A validated spec from a path (or YAML text containing a newline); raises SpecError."""
+    """A validated spec from a path (str or os.PathLike) or YAML text (a str with a newline); a spec that is
+    already loaded is returned as it is. Raises SpecError (every located diagnostic) or TypeError."""
+    from .specbase import SpecBase
+
+    if isinstance(source, SpecBase):
+        return source
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(f"a spec path is a str or os.PathLike, not {type(source).__name__} (a spec may also be "
+                        "YAML text or a spec that load() returned)")
     is_text = isinstance(source, str) and "\n" in source
     report = check_text(source) if is_text else check_file(source)
     if not report.valid:
-        raise SpecError(report.diagnostics, report.file)
+        raise SpecError([_text_hint(d, source) for d in report.diagnostics], report.file)
     return report.spec
+
+
+def _text_hint(d: Diagnostic, source) -> Diagnostic:
+    """'kind: cnn' (one line of YAML, read as a file name that does not exist): say how text is told apart."""
+    if d.code == "unreadable" and isinstance(source, str) and ":" in source and not os.path.exists(source):
+        return replace(d, hint="YAML text is read as text when it holds a newline; one line is a file name")
+    return d
 
 
 def _yaml_below(folder: FsPath):

@@ -6,6 +6,7 @@ DOT text needs only the Python ``graphviz`` package, images need its ``dot``.
 from __future__ import annotations
 
 LAYOUTS = ("LR", "TB")
+OPTIONS = ("layout", "group", "values", "grads", "cell")  # each kind's drawer takes the ones that apply
 
 
 class RenderError(Exception):
@@ -18,13 +19,17 @@ def render(spec, **options):
     Options (each kind takes the ones that apply): ``layout`` "LR" | "TB", ``group``
     (cnn: fold activations into their conv/linear box), ``values`` / ``grads``
     (equations: forward values, loss and dl/dw), ``cell`` (feature_map: (row, col)).
+    Raises SpecError for an invalid spec, RenderError for a drawing that cannot be made, TypeError for an
+    option none of them takes (a typo such as ``grad=True`` would otherwise be ignored).
     """
     from ..kinds import capability
 
-    if isinstance(spec, str):
-        from ..validation import load
+    from ..validation import load
 
-        spec = load(spec)
+    spec = load(spec)
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise TypeError(f"render() got unknown option(s) {', '.join(unknown)}; it takes {', '.join(OPTIONS)}")
     layout = options.get("layout")
     if layout is not None and layout not in LAYOUTS:
         raise RenderError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")

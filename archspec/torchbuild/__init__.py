@@ -5,11 +5,11 @@ kind that can become a module (cnn, equations) is built the same way.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 
 def build(spec):
-    """An ``nn.Module`` for a valid spec (or spec path); layer names become module names.
+    """An ``nn.Module`` for a valid spec (a loaded spec, a path or YAML text); layer names become module names.
+    Raises SpecError for an invalid spec or a kind that is not a network (rules, feature_map), MissingExtra
+    without torch.
 
     >>> model = build("specs/examples/digits-cnn.yaml")   # doctest: +SKIP
     """
@@ -18,7 +18,7 @@ def build(spec):
     from ..kinds import capability
     from ..validation import load
 
-    spec = load(spec) if isinstance(spec, (str, Path)) else spec
+    spec = load(spec)
     need("torch")
     make = capability(spec.kind, "build")
     if make is None:
