@@ -14,6 +14,8 @@ from .diagnostics import SpecError
 
 COMMANDS = ("validate", "shapes", "explain", "check", "render", "design", "compile", "train", "evaluate", "predict",
             "schema")
+# import names of the [train] extra's packages: a command that imports one that is missing says what to install
+TRAIN_EXTRA = ("torch", "torchinfo", "numpy", "PIL", "sklearn", "matplotlib", "safetensors", "onnx")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -42,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     except MissingExtra as exc:
         print(f"archspec: {exc}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in TRAIN_EXTRA:
+            raise
+        print(f"archspec: {missing(exc.name.split('.')[0])}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("archspec: interrupted", file=sys.stderr)
         return 130
@@ -53,12 +60,16 @@ class MissingExtra(Exception):
     """A feature's optional dependency is not installed."""
 
 
+def missing(module: str, extra: str = "train") -> MissingExtra:
+    return MissingExtra(f"this command needs '{module}': pip install 'archspec-nn[{extra}]'")
+
+
 def need(module: str, extra: str = "train"):
     """Import an optional dependency or say in one line how to install it."""
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise MissingExtra(f"this command needs '{module}': pip install 'archspec-nn[{extra}]'") from None
+        raise missing(module, extra) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -163,3 +163,18 @@ def test_the_package_version_is_the_distributions():
 
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert archspec.__version__ == meta["version"]
+
+
+DIGITS = ROOT / "specs/examples/digits-cnn.yaml"
+
+
+@pytest.mark.parametrize("absent, argv", [("torch", ["compile", Q5]), ("torch", ["train", DIGITS, "--epochs", "1"]),
+                                          ("PIL", ["train", DIGITS, "--epochs", "1"]),
+                                          ("torch", ["predict", Q5, "img.png", "--weights", "model.safetensors"])])
+def test_train_commands_without_the_train_extra_say_what_to_install(absent, argv, tmp_path):
+    """`pip install archspec-nn` has no torch: compile/train/evaluate/predict say so in one line, no traceback."""
+    code = (f"import sys; sys.modules[{absent!r}] = None  # as if not installed\n"
+            "from archspec.cli import main; sys.exit(main(sys.argv[1:]))")
+    p = subprocess.run([sys.executable, "-c", code, *map(str, argv)], capture_output=True, text=True, cwd=tmp_path)
+    expected = f"archspec: this command needs '{absent}': pip install 'archspec-nn[train]'\n"
+    assert (p.returncode, p.stderr) == (2, expected)
