@@ -208,7 +208,21 @@ def test_resume_may_change_device_precision_threads_and_epochs():
     assert spec_changes(old, new) == []
     cosine = {"type": "cosine", "min_lr": 0.0}  # its curve spans the planned epochs: more epochs change it
     old["train"]["schedule"] = new["train"]["schedule"] = cosine
-    assert spec_changes(old, new) == ["  spec changed: train.epochs: 2 -> 3"]
+    (line,) = spec_changes(old, new)
+    assert line.startswith("  spec changed: train.epochs: 2 -> 3 (") and "cosine" in line and "--force" in line
+
+
+@pytest.mark.parametrize("schedule", [None, "step", "cosine"])
+def test_a_complete_run_suggests_a_command_that_trains_it_longer(schedule):
+    """Under a cosine schedule more epochs change the curve, so resuming with --epochs alone is refused."""
+    from types import SimpleNamespace as NS
+
+    from archspec.training.folders import finished_line
+
+    run = NS(folder=NS(path="runs/x"), state=NS(epoch=3, stopped_early=False))
+    line = finished_line(run, NS(train=NS(schedule=schedule and NS(type=schedule))))
+    assert "to train longer: archspec train --resume runs/x --epochs N" in line
+    assert ("--epochs N --force" in line) == (schedule == "cosine")
 
 
 # --- real worker processes ---------------------------------------------------------------------------------

@@ -11,6 +11,9 @@ from .resolve import Resolved, differences
 from .runfolder import FolderError, RunFolder, WeightsError, load_tensors, parse_tensors
 
 
+COSINE_EPOCHS = " (a cosine schedule spans the planned epochs: --force replans it over the new number)"
+
+
 class RunError(Exception):
     """A run cannot start or continue (message says why and what to do)."""
 
@@ -32,9 +35,11 @@ def spec_changes(old, new) -> list[str]:
     """What changed in the spec, leaving out where it runs (device, precision, threads may change on resume)
     and the number of epochs (train longer), unless a cosine schedule planned its curve over them."""
     free = [f"train.{k}:" for k in RUNTIME_KEYS]
-    if ((new or {}).get("train", {}).get("schedule") or {}).get("type") != "cosine":
+    cosine = ((new or {}).get("train", {}).get("schedule") or {}).get("type") == "cosine"
+    if not cosine:
         free.append("train.epochs:")
-    return [f"  spec changed: {d}" for d in differences(old, new) if not d.startswith(tuple(free))]
+    return [f"  spec changed: {d}" + (COSINE_EPOCHS if d.startswith("train.epochs:") else "")
+            for d in differences(old, new) if not d.startswith(tuple(free))]
 
 
 def finished(folder: RunFolder, r: Resolved, force: bool) -> Run | None:
@@ -55,11 +60,12 @@ def finished(folder: RunFolder, r: Resolved, force: bool) -> Run | None:
     return Run(folder, metrics, state)
 
 
-def finished_line(run: Run) -> str:
+def finished_line(run: Run, r: Resolved) -> str:
     st = run.state
     how = (f"stopped early after epoch {st.epoch} (no validation improvement)" if st.stopped_early
            else f"trained all {st.epoch} epochs")
-    more = "" if st.stopped_early else f"; to train longer: archspec train --resume {run.folder.path} --epochs N"
+    force = " --force" + COSINE_EPOCHS if r.train.schedule and r.train.schedule.type == "cosine" else ""
+    more = "" if st.stopped_early else f"; to train longer: archspec train --resume {run.folder.path} --epochs N{force}"
     return f"{run.folder.path} is complete ({how}); nothing left to train{more}"
 
 

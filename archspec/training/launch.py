@@ -103,7 +103,7 @@ def start(args) -> tuple[RunFolder, int]:
     r, folder, resume = preflight(args)
     if resume and (done := finished(folder, r, args.force)):
         if not args.quiet:
-            print(finished_line(done))
+            print(finished_line(done, r))
         return folder, 0
     threads = os.environ.get("OMP_NUM_THREADS")
     if threads is None and not r.train.threads:

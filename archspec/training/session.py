@@ -125,7 +125,7 @@ def _train(spec, data_dir, epochs, out, sets, resume, force, console, stop_after
                        f"({RunFolder(resume)['checkpoint'].name} is missing)")
     r = resolve(spec if spec is not None else RunFolder(resume)["spec"], data_dir, epochs, sets, runtime)
     if resume is not None and (done := finished(RunFolder(resume), r, force)):
-        console.line(finished_line(done))
+        console.line(finished_line(done, r))
         return done
     if r.spec.kind == "equations":
         if world.distributed:
