@@ -8,8 +8,9 @@ from . import add_format, spec_with, tolerance
 
 def register(sub):
     p = sub.add_parser("check", help="compare the spec's answers: block with archspec's own results")
-    p.add_argument("spec", metavar="SPEC")
-    p.add_argument("--rtol", type=tolerance, default=1e-3, help="relative tolerance (default 1e-3)")
+    p.add_argument("spec", metavar="SPEC", help="a spec file with an answers: block")
+    p.add_argument("--rtol", type=tolerance, default=1e-3,
+                   help="relative tolerance, against archspec's value (default 1e-3)")
     add_format(p, ["text", "markdown", "json"], "text")
     p.set_defaults(func=run)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import sys
 
+from . import add_format
+
 
 def register(sub):
     p = sub.add_parser("evaluate", help="accuracy, per-class report and confusion matrix of trained weights")
@@ -17,7 +19,7 @@ def register(sub):
                    help="override a spec value (e.g. the dataset's test_fraction)")
     p.add_argument("--out", metavar="DIR", help="also write metrics.json, classification_report.txt and "
                    "confusion_matrix.png there")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    add_format(p, ["text", "json"], "text")
     p.set_defaults(func=run)
 
 

@@ -29,13 +29,13 @@ def _activation(text: str) -> str:
 
 def register(sub):
     p = sub.add_parser("explain", help="worked solution: forward/backprop steps, convolution sums, shape arithmetic")
-    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("spec", metavar="SPEC", help="a spec file of any kind")
     p.add_argument("--format", choices=list(FORMATS.values()),
                    help="output format (default: from the -o extension .md .tex .json .txt, else markdown)")
-    p.add_argument("--steps", type=_steps, help="backpropagation steps (equation networks; default 1)")
-    p.add_argument("--activation", type=_activation,
+    p.add_argument("--steps", type=_steps, metavar="N", help="backpropagation steps (equation networks; default 1)")
+    p.add_argument("--activation", type=_activation, metavar="NAME",
                    help="override every hidden activation, e.g. relu (equation networks)")
-    p.add_argument("-o", "--output", help="write to this file instead of stdout")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to this file instead of stdout")
     p.set_defaults(func=run)
 
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 import json
 import sys
 
-from . import int_in
+from . import add_format, int_in
 
 
 def register(sub):
-    p = sub.add_parser("predict", help="classify image files with trained weights")
+    p = sub.add_parser("predict", help="classify image files (or folders of them) with trained weights")
     p.add_argument("spec", metavar="SPEC_OR_RUN", help="a spec file with --weights, or a run folder (its spec "
                    "and model.safetensors)")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image files, or folders (every file below them)")
     p.add_argument("--weights", metavar="FILE", help="model.safetensors of a run folder (or the folder)")
     p.add_argument("--top", type=int_in(1), default=3, metavar="K", help="show the K most likely classes (default 3)")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    add_format(p, ["text", "json"], "text")
     p.set_defaults(func=run)
 
 

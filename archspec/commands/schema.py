@@ -9,7 +9,7 @@ from . import write_output
 
 def register(sub):
     p = sub.add_parser("schema", help="print the JSON Schema of spec files")
-    p.add_argument("-o", "--output", help="write to this file instead of stdout")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to this file instead of stdout")
     p.set_defaults(func=run)
 
 

@@ -9,7 +9,7 @@ from . import add_format
 
 def register(sub):
     p = sub.add_parser("shapes", help="shape, params and MACs of every layer, with the arithmetic shown")
-    p.add_argument("specs", nargs="+", metavar="SPEC")
+    p.add_argument("specs", nargs="+", metavar="SPEC", help="cnn spec files")
     add_format(p, ["text", "markdown", "json"], "text")
     p.set_defaults(func=run)
 
