@@ -1,7 +1,7 @@
 """Evaluation results: per-class report (scikit-learn), confusion matrix, fit verdict, plots.
 
 Computing (``classification``, ``verdict``) is separate from presenting
-(``plot_curves``, ``plot_confusion``); plots use matplotlib's Agg backend.
+(``plot_curves``, ``plot_confusion``); plots are drawn without pyplot, so the caller's backend stays as it was.
 """
 from __future__ import annotations
 
@@ -92,24 +92,25 @@ def _quiet_glyphs(plot):
     return wrapper
 
 
-def _pyplot():
-    import matplotlib
+def _figure(**options):
+    """A matplotlib Figure drawn without pyplot (it saves through Agg): the backend of the process that trains
+    (a notebook's inline one) stays as it was, and no global figure list is touched."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return Figure(**options)
 
 
 @_quiet_glyphs
 def plot_curves(history: list[dict], path, title: str, best_epoch: int | None = None) -> None:
     """Loss and accuracy per epoch, train and validation, side by side (loss alone when no epoch has an
     accuracy, as for equation networks fitting real-valued targets)."""
-    plt = _pyplot()
+    from matplotlib.ticker import FuncFormatter
+
     epochs = [h["epoch"] for h in history]
     panels = [("loss", "loss")] + ([("accuracy", "accuracy")] if any(h.get("train_accuracy") is not None
                                                                        for h in history) else [])
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.2), squeeze=False)
+    fig = _figure(figsize=(5.5 * len(panels), 4.2))
+    axes = fig.subplots(1, len(panels), squeeze=False)
     marks = ("o-", "s-") if len(epochs) <= 50 else ("-", "-")
     for ax, (key, label) in zip(axes[0], panels):
         ax.plot(epochs, [h[f"train_{key}"] for h in history], marks[0], label=f"train {label}")
@@ -125,20 +126,19 @@ def plot_curves(history: list[dict], path, title: str, best_epoch: int | None = 
         if len(epochs) < 20:
             ax.set_xticks(epochs)
         if key == "accuracy":
-            ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 @_quiet_glyphs
 def plot_confusion(cm, classes: list[str], path, title: str) -> None:
     """Counts per (true, predicted) class, rows = true class."""
-    plt = _pyplot()
     k = len(classes)
     size = max(4.5, 0.55 * k + 2.5)
-    fig, ax = plt.subplots(figsize=(size + 1, size))
+    fig = _figure(figsize=(size + 1, size))
+    ax = fig.subplots()
     im = ax.imshow(cm, cmap="Blues")
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     ax.set_xticks(range(k), classes, rotation=45, ha="right")
@@ -154,4 +154,3 @@ def plot_confusion(cm, classes: list[str], path, title: str) -> None:
                         color="white" if cm[i, j] > threshold else "black")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
