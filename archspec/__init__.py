@@ -6,19 +6,21 @@
 >>> archspec.render(spec)                                     # graphviz.Digraph
 >>> archspec.build(spec)                                      # torch nn.Module ([train] extra)
 
-Importing is cheap: torch and graphviz load only when a function needs them.
+Importing is cheap: torch and graphviz load only when a function needs them. Every error archspec raises on
+purpose is an ``archspec.ArchspecError`` (SpecError, RunError, ...) whose message says what to do; a wrong
+argument type is a TypeError.
 """
 from __future__ import annotations
 
-from .diagnostics import Diagnostic, Report, SpecError
+from .diagnostics import ArchspecError, Diagnostic, Report, SpecError
 from .diagrams import render
 from .torchbuild import build
 from .training import evaluate, predict, train
 from .validation import check_file, check_text, load
 
 __version__ = "0.1.0"
-__all__ = ["Diagnostic", "Report", "SpecError", "build", "check_file", "check_text", "evaluate", "load", "predict",
-           "render", "shapes", "train"]
+__all__ = ["ArchspecError", "Diagnostic", "Report", "SpecError", "build", "check_file", "check_text", "evaluate",
+           "load", "predict", "render", "shapes", "train"]
 
 
 def shapes(spec):

@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from .diagnostics import SpecError
+from .diagnostics import ArchspecError, SpecError
 
 COMMANDS = ("validate", "shapes", "explain", "check", "render", "design", "compile", "train", "evaluate", "predict",
             "schema")
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-class MissingExtra(Exception):
+class MissingExtra(ArchspecError):
     """A feature's optional dependency is not installed."""
 
 

@@ -44,7 +44,13 @@ class Diagnostic:
         return out
 
 
-class SpecError(Exception):
+class ArchspecError(Exception):
+    """Base of every error archspec raises on purpose (SpecError, RunError, InferenceError, OverrideError,
+    RenderError, GraphvizMissing, MissingExtra): its message says what is wrong and what to do, so
+    ``except archspec.ArchspecError`` catches a user's problem and lets a bug through."""
+
+
+class SpecError(ArchspecError):
     """Raised with every diagnostic of one file; never a bare traceback."""
 
     def __init__(self, diagnostics: Sequence[Diagnostic], file: str = "<spec>"):

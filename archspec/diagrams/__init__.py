@@ -5,11 +5,13 @@ DOT text needs only the Python ``graphviz`` package, images need its ``dot``.
 """
 from __future__ import annotations
 
+from ..diagnostics import ArchspecError
+
 LAYOUTS = ("LR", "TB")
 OPTIONS = ("layout", "group", "values", "grads", "cell")  # each kind's drawer takes the ones that apply
 
 
-class RenderError(Exception):
+class RenderError(ArchspecError):
     """A diagram cannot be drawn as asked (e.g. --values on a spec without values)."""
 
 

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..diagnostics import ArchspecError
+
 FORMATS = ("svg", "png", "pdf", "dot")
 SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
 INSTALL = ("install Graphviz: 'sudo apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' "
            "(macOS) or 'conda install -c conda-forge graphviz'; or write DOT text with -o FILE.dot")
 
 
-class GraphvizMissing(Exception):
+class GraphvizMissing(ArchspecError):
     """Graphviz's ``dot`` program is not on PATH (DOT text still works)."""
 
 

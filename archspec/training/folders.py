@@ -5,6 +5,7 @@ import json
 import sys
 from dataclasses import dataclass
 
+from ..diagnostics import ArchspecError
 from .devices import RUNTIME_KEYS
 from .loop import State
 from .resolve import Resolved, differences
@@ -14,7 +15,7 @@ from .runfolder import FolderError, RunFolder, WeightsError, load_tensors, parse
 COSINE_EPOCHS = " (a cosine schedule spans the planned epochs: --force replans it over the new number)"
 
 
-class RunError(Exception):
+class RunError(ArchspecError):
     """A run cannot start or continue (message says why and what to do)."""
 
 

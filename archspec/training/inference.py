@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..diagnostics import ArchspecError
 from .data import DataError, files_under, image_shape, load as load_data
 from .images import BadImage, decode
 from .loop import LOSSES, Batches, predict as outputs
@@ -17,7 +18,7 @@ from .runfolder import FolderError, RunFolder, WeightsError, load_tensors
 SPLIT_CHOICES = ("test", "val", "train", "all")
 
 
-class InferenceError(Exception):
+class InferenceError(ArchspecError):
     pass
 
 

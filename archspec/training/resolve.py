@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..diagnostics import Diagnostic, SpecError, did_you_mean
+from ..diagnostics import ArchspecError, Diagnostic, SpecError, did_you_mean
 from ..loader import Document, load_file, load_text
 from .config import CHECKED_WITH, ImageFolder, Optimizer, TrainConfig
 
@@ -22,7 +22,7 @@ TRAINABLE = {"cnn": None, "equations": "add train: {dataset: {type: samples, inp
              "targets: [[1], ...]}} (one input row and one target row per sample)"}
 
 
-class OverrideError(Exception):
+class OverrideError(ArchspecError):
     """A command-line override is invalid (message lines name the flag)."""
 
 
