@@ -212,6 +212,30 @@ def test_exploding_learning_rate_stops_cleanly(cli, tiny, folder, tmp_path):
     assert r.code == 1, r.err
     assert "the loss became" in r.err and "at epoch 1, step" in r.err and "Lower the learning rate" in r.err
     assert "Traceback" not in r.err
+    assert "no epoch completed, so the run folder is removed" in r.err and not (tmp_path / "r").exists()
+
+
+def test_a_run_that_stops_before_its_first_checkpoint_leaves_no_folder(cli, tiny, folder, tmp_path, monkeypatch):
+    """A data error or a Ctrl-C in epoch 1 leaves nothing to resume: the folder the run made goes (failed starts
+    used to pile up as runs/NAME/STAMP folders holding only spec.yaml); a folder that existed stays."""
+    runs = tmp_path / "cwd"
+    runs.mkdir()
+    monkeypatch.chdir(runs)
+    assert cli("train", MEDICAL).code == 1  # no --data: runs/medical-cnn/<stamp> is not left behind
+    assert cli("train", MEDICAL, "--data", folder).code == 1  # 3 classes for 6 outputs
+    assert list(runs.iterdir()) == []
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    assert cli("train", MEDICAL, "--data", folder, "--out", mine).code == 1
+    assert mine.is_dir() and [p.name for p in mine.iterdir()] == ["spec.yaml"]
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(loop, "run_epoch", ctrl_c)
+    r = cli("train", tiny, "--data", folder, "--out", tmp_path / "cut")
+    assert r.code == 130 and "interrupted during epoch 1; no epoch completed, so the run folder is removed" in r.err
+    assert "--resume" not in r.err and not (tmp_path / "cut").exists()
 
 
 def test_missing_data_path_points_at_the_spec(cli):

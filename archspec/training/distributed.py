@@ -103,10 +103,13 @@ def comm_failure(world: World, exc: BaseException, where: str) -> str:
     return f"rank {world.rank}: {why} ({first[:200]})"
 
 
-def next_step(world: World, folder) -> str:
-    """What happens after a failure: torchrun restarts the group, or the user resumes."""
+def next_step(world: World, folder, epoch: int = 1) -> str:
+    """What happens after a failure: torchrun restarts the group, or the user resumes (or, before the first
+    checkpoint, starts again)."""
     if world.restarts < world.max_restarts:
         return f"torchrun restarts the workers (restart {world.restarts + 1} of {world.max_restarts})"
+    if not epoch:
+        return "run the command again"
     return f"continue with: archspec train --resume {folder}" + (f" --nproc {world.size}" if world.distributed else "")
 
 

@@ -73,6 +73,16 @@ def checkpoint_epoch(folder: RunFolder) -> int | None:
         return None
 
 
+def left(folder: RunFolder, nproc: int) -> str:
+    """What failed workers leave: the last checkpoint to resume, or before the first one nothing (a run folder
+    this launch made is removed)."""
+    epoch = checkpoint_epoch(folder)
+    if epoch is not None:
+        return (f"{folder.path} keeps the checkpoint of epoch {epoch}; continue with: archspec train --resume "
+                f"{folder.path} --nproc {nproc}")
+    return "no epoch completed" + (", so the run folder is removed" if folder.discard() else f" in {folder.path}")
+
+
 def describe(failures: dict) -> str:
     """'rank 1 killed by SIGKILL; rank 0 exit code 1' from torchrun's ProcessFailure records."""
     parts = []
@@ -132,15 +142,11 @@ def _launch(args, folder: RunFolder, resume: bool, nproc: int) -> int:
     try:
         elastic_launch(config, sys.executable)(*worker_args(args, folder, resume))
     except ChildFailedError as exc:
-        epoch = checkpoint_epoch(folder)
-        kept = (f"{folder.path} keeps the checkpoint of epoch {epoch}; continue with: archspec train --resume "
-                f"{folder.path} --nproc {nproc}" if epoch is not None else f"No epoch completed in {folder.path}")
         print(f"archspec train: the workers failed ({describe(exc.failures)}) after {args.max_restarts} "
-              f"restart(s) allowed. {kept}", file=sys.stderr)
+              f"restart(s) allowed. {left(folder, nproc).capitalize()}", file=sys.stderr)
         return 1
     except (KeyboardInterrupt, SignalException):
-        print(f"archspec train: interrupted; continue with: archspec train --resume {folder.path} --nproc {nproc}",
-              file=sys.stderr)
+        print(f"archspec train: interrupted; {left(folder, nproc)}", file=sys.stderr)
         return 130
     try:
         metrics = json.loads(folder["metrics"].read_text())

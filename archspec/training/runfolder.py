@@ -30,8 +30,9 @@ META_KEY = "archspec"  # safetensors metadata key holding our JSON
 
 
 class RunFolder:
-    def __init__(self, path):
+    def __init__(self, path, made=()):
         self.path = Path(path)
+        self.made = [Path(p) for p in made]  # the folders ``create`` made for it, deepest first (``discard``)
 
     def __getitem__(self, what: str) -> Path:
         return self.path / FILES[what]
@@ -47,13 +48,32 @@ class RunFolder:
                 n += 1
                 out = base.with_name(f"{base.name}-{n}")
         path = Path(out)
+        made = [p for p in (path, *path.parents) if not p.exists()]
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             blocker = next((p for p in (path, *path.parents) if p.is_file()), None)  # a file where a folder goes
             raise FolderError(f"cannot create the folder {path}: "
                               + (f"{blocker} is a file" if blocker else exc.strerror or str(exc))) from None
-        return cls(path)
+        return cls(path, made)
+
+    def discard(self) -> bool:
+        """Remove a folder ``create`` made when the run left nothing to resume in it (it failed before its first
+        checkpoint): its spec.yaml and history.csv, then each folder made for it if empty. Any other file keeps
+        the folder; a folder that existed before is never removed."""
+        if not self.made or self["checkpoint"].exists():
+            return False
+        ours = {FILES["spec"], FILES["history"]}
+        if any(p.name not in ours for p in self.path.iterdir()):
+            return False
+        for name in ours:
+            (self.path / name).unlink(missing_ok=True)
+        for folder in self.made:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (another run's folder beside it), or gone
+                break
+        return True
 
     def write(self, what: str, data: bytes | str) -> Path:
         atomic_write(self[what], data.encode() if isinstance(data, str) else data)

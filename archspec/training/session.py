@@ -99,7 +99,15 @@ def _plan(r: Resolved, world: World, out, resume, force) -> tuple[dict, bytes]:
     else:
         folder, blob = new_folder(r, out, force or prior is not None), b""
     distributed.remember(world, FOLDER_KEY, str(folder.path))
-    return {"folder": str(folder.path), "resume": resume is not None}, blob
+    return {"folder": str(folder.path), "resume": resume is not None, "made": [str(p) for p in folder.made]}, blob
+
+
+def _kept(folder: RunFolder, epoch: int) -> str:
+    """What a run that stops now leaves: its last checkpoint, or before the first one nothing (``_run`` removes a
+    run folder it made)."""
+    if epoch:
+        return f"the checkpoint holds epoch {epoch}"
+    return "no epoch completed" + (", so the run folder is removed" if folder.made else f" in {folder.path}")
 
 
 def train(spec, data_dir=None, epochs=None, out=None, sets=(), resume=None, force=False,
@@ -150,11 +158,21 @@ def _train(spec, data_dir, epochs, out, sets, resume, force, console, stop_after
 
 
 def _run(r: Resolved, world: World, device, amp, out, resume, force, console: Console, stop_after, start) -> Run:
+    plan, blob = distributed.leader_decides(world, lambda: _plan(r, world, out, resume, force))
+    folder = RunFolder(plan["folder"], plan["made"] if world.leader else ())
+    try:
+        return _train_in(folder, plan, blob, r, world, device, amp, force, console, stop_after, start)
+    except BaseException:
+        if world.leader:
+            folder.discard()  # stopped before its first checkpoint (bad data, Ctrl-C...): no empty run folder left
+        raise
+
+
+def _train_in(folder: RunFolder, plan, blob, r: Resolved, world: World, device, amp, force, console: Console,
+              stop_after, start) -> Run:
     from torch.nn.parallel import DistributedDataParallel
 
     cfg = r.train
-    plan, blob = distributed.leader_decides(world, lambda: _plan(r, world, out, resume, force))
-    folder = RunFolder(plan["folder"])
     tensors, meta = parse_tensors(blob) if plan["resume"] else ({}, {})
     seed_everything(cfg.seed)
     data, (model, opt, sched) = distributed.together(  # each rank reads the data; a problem is said once
@@ -210,19 +228,19 @@ def _run(r: Resolved, world: World, device, amp, out, resume, force, console: Co
         if not world.leader:
             raise Quiet(str(exc)) from None
         folder.write_history(state.history)
-        kept = f"checkpoint of epoch {state.epoch} kept" if state.epoch else "no epoch completed"
-        raise RunError(f"{exc}\n    run folder: {folder.path} ({kept})") from None
+        raise RunError(f"{exc}\n    {_kept(folder, state.epoch)}" + (f" (run folder {folder.path})" if state.epoch
+                                                                      else "")) from None
     except KeyboardInterrupt:
         if not world.leader:
             raise Quiet("interrupted") from None
-        raise RunError(f"interrupted during epoch {state.epoch + 1}; the checkpoint holds epoch {state.epoch}. "
-                       f"Continue with: archspec train --resume {folder.path}") from None
+        raise RunError(f"interrupted during epoch {state.epoch + 1}; {_kept(folder, state.epoch)}"
+                       + (f". Continue with: archspec train --resume {folder.path}" if state.epoch else "")) from None
     except RuntimeError as exc:
         if not (world.distributed and distributed.is_comm_error(exc)):
             raise
+        then = distributed.next_step(world, folder.path, state.epoch)
         raise RunError(distributed.comm_failure(world, exc, f"during epoch {state.epoch + 1}")
-                       + f"; the checkpoint holds epoch {state.epoch}; {distributed.next_step(world, folder.path)}"
-                       ) from None
+                       + f"; {_kept(folder, state.epoch)}; {then}") from None
     if state.epoch < cfg.epochs and not state.stopped_early:
         return Run(folder, None, state)
     metrics = finish(r, folder, model, data, splits, batches, state, best, info, console, world, world.leader)
