@@ -375,3 +375,12 @@ def test_weights_of_another_network_are_refused(cli, tiny, folder, tmp_path):
     (run / "model.safetensors").unlink()  # as if the run stopped before its last epoch
     r = cli("evaluate", run)
     assert r.code == 1 and f"the run has not finished; continue it with archspec train --resume {run}" in r.err
+
+
+def test_a_spec_without_a_train_block_says_it_trains_on_the_digits(cli, tmp_path):
+    spec = tmp_path / "bare.yaml"
+    spec.write_text("kind: cnn\ninput: [16, 16, 1]\nlayers:\n  - {type: flatten}\n  - {type: linear, out_features: 3}\n")
+    r = cli("train", spec, "--out", tmp_path / "run")
+    assert "note: the spec has no train: block, so it trains on the built-in digits (8 x 8 images resized to " \
+           "16 x 16 x 1); pass --data DIR" in r.err
+    assert r.code == 1 and "error[classes-mismatch]" in r.err  # 3 outputs for the 10 digits

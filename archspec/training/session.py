@@ -62,6 +62,10 @@ def load_checked(r: Resolved, console: Console):
         raise r.error("bad-data", exc.message, exc.path, exc.hint) from None
     console.line(data.report())
     console.warn(data.warnings())
+    if r.spec.train is None and r.train.dataset.type == "digits":  # nothing said what to train on
+        console.warn("note: the spec has no train: block, so it trains on the built-in digits (8 x 8 images"
+                     f"{' resized to ' + ' x '.join(map(str, data.shape)) if data.shape != (8, 8, 1) else ''}); "
+                     "pass --data DIR for your own images (one sub-folder per class)")
     out, layers = r.spec.shapes().output, r.spec.layers
     if out != (len(data.classes),):
         last = ("layers", len(layers) - 1) + (("out_features",) if layers[-1].type == "linear" else ())
