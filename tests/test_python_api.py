@@ -159,3 +159,15 @@ def test_every_error_archspec_raises_on_purpose_is_one_catchable_type(trained, t
     for refusal in refusals:
         with pytest.raises(archspec.ArchspecError):
             refusal()
+
+
+def test_a_run_and_its_folder_print_briefly_in_a_notebook(tmp_path):
+    from archspec.training.folders import Run
+    from archspec.training.loop import State
+    from archspec.training.runfolder import RunFolder
+
+    folder = RunFolder(tmp_path / "r")
+    assert repr(folder) == f"RunFolder({str(tmp_path / 'r')!r})"
+    done = Run(folder, {"history": [{}, {}], "test_accuracy": 0.9512, "report_split": "test"}, State())
+    assert repr(done) == f"Run({str(tmp_path / 'r')!r}, 2 epochs, test accuracy 95.1%)"
+    assert repr(Run(folder, None, State())) == f"Run({str(tmp_path / 'r')!r}, unfinished)"

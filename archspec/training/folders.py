@@ -25,6 +25,15 @@ class Run:
     metrics: dict | None  # None when the run stopped before finishing (stop_after)
     state: State
 
+    def __repr__(self) -> str:  # a notebook shows this: the folder and the result, not every metric
+        m = self.metrics
+        if m is None:
+            return f"Run({str(self.folder.path)!r}, unfinished)"
+        split = m.get("report_split") or "test"  # the split the report scored (test, else val or train)
+        score = (f"{split} accuracy {m['test_accuracy']:.1%}" if m.get("test_accuracy") is not None
+                 else f"{split} loss {m['test_loss']:.4g}" if m.get("test_loss") is not None else "not scored")
+        return f"Run({str(self.folder.path)!r}, {len(m.get('history', []))} epochs, {score})"
+
 
 def refuse(folder: RunFolder, problems: list[str], force: bool) -> None:
     if problems and not force:

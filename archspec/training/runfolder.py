@@ -34,6 +34,9 @@ class RunFolder:
         self.path = Path(path)
         self.made = [Path(p) for p in made]  # the folders ``create`` made for it, deepest first (``discard``)
 
+    def __repr__(self) -> str:
+        return f"RunFolder({str(self.path)!r})"
+
     def __getitem__(self, what: str) -> Path:
         return self.path / FILES[what]
 
