@@ -25,6 +25,7 @@ from .diagnostics import Diagnostic, Path, SpecError, shown
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 64
 MAX_NODES = 100_000  # after alias expansion
+START_HINT = "start with 'kind: cnn' (or equations, feature_map, rules)"  # a test checks it names every kind
 
 _INT = re.compile(r"[-+]?[0-9]+\Z")
 _HEX = re.compile(r"0x[0-9a-fA-F]+\Z")
@@ -259,7 +260,7 @@ def load_text(text: str, file: str = "<spec>") -> Document:
     except yaml.YAMLError as exc:
         raise SpecError([_fail("yaml-syntax", f"invalid YAML: {exc}")], file) from None
     if node is None:
-        raise SpecError([_fail("empty", "file is empty", hint="start with 'kind: cnn' (or equations, feature_map)")], file)
+        raise SpecError([_fail("empty", "file is empty", hint=START_HINT)], file)
     source = SourceMap()
     builder = _Builder(source, text.splitlines())
     data = builder.build(node, ())
@@ -268,7 +269,7 @@ def load_text(text: str, file: str = "<spec>") -> Document:
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"the value {shown(data)}"
         raise SpecError([_fail("not-a-mapping", f"a spec is a mapping of keys to values, but this file holds {kind}",
-                               node.start_mark.line + 1, node.start_mark.column + 1, hint="start with 'kind: cnn' (or equations, feature_map)")], file)
+                               node.start_mark.line + 1, node.start_mark.column + 1, hint=START_HINT)], file)
     return Document(data, source, file, text)
 
 

@@ -182,3 +182,10 @@ def test_a_number_is_not_taken_for_a_file_descriptor():
     finally:
         os.close(r)
         os.close(w)
+
+
+def test_the_hint_for_an_empty_or_list_file_names_every_kind():
+    from archspec.kinds import KINDS
+    from archspec.loader import START_HINT
+
+    assert all(kind in START_HINT for kind in KINDS)
