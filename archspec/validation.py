@@ -177,8 +177,8 @@ def pydantic_diagnostics(exc: ValidationError, data: dict, model: type) -> list[
         if kind == "extra_forbidden":
             owner = _model_at(model, loc)
             choices = [f for f in owner.model_fields] if owner else []
-            where = path_text(path[:-1])
-            diag = Diagnostic("unknown-key", f"unknown key '{field}' in {where}", path,
+            where = f"in {path_text(path[:-1])}" if len(path) > 1 else "at the top level of the spec"
+            diag = Diagnostic("unknown-key", f"unknown key '{field}' {where}", path,
                               hint=did_you_mean(field, choices) or (f"allowed keys: {', '.join(choices)}" if choices else None))
         elif kind in ("union_tag_invalid", "union_tag_not_found"):
             tags = _tags(model, loc)

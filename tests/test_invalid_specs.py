@@ -34,3 +34,11 @@ def test_invalid_spec_reports_expected_diagnostic(path, cli):
 def test_valid_specs_are_valid(cli):
     r = cli("validate", ROOT / "specs" / "seed")
     assert r.code == 0, r.out + r.err
+
+
+def test_an_unknown_top_level_key_says_so_instead_of_document(tmp_path):
+    path = tmp_path / "top.yaml"
+    path.write_text("kind: cnn\ninput: [8, 8, 1]\nlayrs: []\nlayers:\n  - {type: flatten}\n")
+    text = check_file(path).text()
+    assert "top.yaml:3:1: error[unknown-key]: unknown key 'layrs' at the top level of the spec" in text
+    assert "did you mean 'layers'?" in text and "<document>" not in text
