@@ -186,3 +186,30 @@ def test_plots_of_class_names_the_font_lacks_print_no_warnings(tmp_path):
         plot_confusion(np.array([[2, 0], [1, 3]]), ["猫", "類"], tmp_path / "cm.png", "類")
     assert (tmp_path / "cm.png").stat().st_size > 0
     assert not [w for w in seen if "Glyph" in str(w.message)]
+
+
+def test_an_unfused_checkpoint_resumed_by_a_fused_optimizer_takes_fp16_loss_scaling(tmp_path):
+    """A CPU run's checkpoint (torch's default, unfused step) resumed on a GPU, where the optimizer is built fused
+    and fp16's GradScaler hands it the scale: torch took the checkpoint's unfused flag and every step failed."""
+    from archspec.training import checkpoint
+    from archspec.training.devices import Precision
+    from archspec.training.loop import State
+
+    def model_and_optimizer(fused):
+        torch.manual_seed(0)
+        model = torch.nn.Linear(3, 2)
+        return model, torch.optim.Adam(model.parameters(), lr=0.1, fused=fused)
+
+    x = torch.ones(4, 3)
+    model, opt = model_and_optimizer(None)
+    model(x).sum().backward()
+    opt.step()
+    checkpoint.save(tmp_path / "c.safetensors", model, opt, None, State(epoch=1), torch.Generator(), {}, {})
+    tensors, meta = checkpoint.load(tmp_path / "c.safetensors")
+    after = []
+    for scaler in (None, torch.amp.GradScaler("cpu", init_scale=2.0 ** 10)):  # the scale must cancel out
+        model, opt = model_and_optimizer(True)
+        checkpoint.restore(tensors, meta, model, opt, None, torch.Generator(), {}, scaler=scaler)
+        Precision("fp16" if scaler else "fp32", torch.device("cpu"), scaler).backward_step(model(x).sum(), opt)
+        after.append(model.weight.detach().clone())
+    assert opt.param_groups[0]["fused"] and torch.allclose(*after)

@@ -43,6 +43,16 @@ def _join_optimizer(tensors: dict, meta: dict) -> dict:
     return {"state": state, "param_groups": meta["param_groups"]}
 
 
+def _keep_fused(sd: dict, opt) -> dict:
+    """``sd`` with the fused step kept where ``opt`` was built fused (on CUDA). torch takes the checkpoint's
+    ``fused`` flag, but whether fp16's GradScaler hands the step its scale was fixed when ``opt`` was built:
+    an unfused (CPU) checkpoint resumed there in fp16 failed every step. A fused checkpoint stays fused."""
+    if opt.defaults.get("fused"):
+        for group in sd["param_groups"]:
+            group["fused"] = True
+    return sd
+
+
 def rng_states(gen: torch.Generator) -> tuple[dict, dict]:
     tensors = {"rng.torch": torch.get_rng_state(), "rng.data": gen.get_state()}
     if torch.cuda.is_available() and torch.cuda.is_initialized():
@@ -129,7 +139,7 @@ def restore(tensors: dict, meta: dict, model, opt, sched, gen, best: dict, rank:
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     changed = retuned(meta, cfg) if cfg is not None else []
     if "optimizer" not in changed or meta["spec"]["train"]["optimizer"]["type"] == cfg.optimizer.type:
-        opt.load_state_dict(_join_optimizer(tensors, meta["optimizer"]))
+        opt.load_state_dict(_keep_fused(_join_optimizer(tensors, meta["optimizer"]), opt))
     if sched is not None and meta["scheduler"] is not None and not changed:
         sched.load_state_dict(meta["scheduler"])
     best.clear()

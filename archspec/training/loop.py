@@ -43,7 +43,8 @@ LOSSES = {  # (network output N x K, labels N) -> mean loss
 def optimizer_and_schedule(model, cfg, device_type: str = "cpu"):
     """The spec's optimizer over ``model``'s parameters, and its per-epoch schedule (or None).
 
-    A checkpoint's optimizer state carries its own ``fused`` setting, which torch keeps on resume."""
+    A checkpoint's optimizer state carries its own ``fused`` setting, which torch keeps on resume (an optimizer
+    built fused stays fused: ``checkpoint.restore``)."""
     opt = OPTIMIZERS[cfg.optimizer.type](model.parameters(), cfg.optimizer, True if device_type in FUSED_ON else None)
     return opt, SCHEDULES[cfg.schedule.type](opt, cfg.schedule, cfg.epochs) if cfg.schedule else None
 
