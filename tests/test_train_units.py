@@ -213,3 +213,19 @@ def test_an_unfused_checkpoint_resumed_by_a_fused_optimizer_takes_fp16_loss_scal
         Precision("fp16" if scaler else "fp32", torch.device("cpu"), scaler).backward_step(model(x).sum(), opt)
         after.append(model.weight.detach().clone())
     assert opt.param_groups[0]["fused"] and torch.allclose(*after)
+
+
+def test_a_checkpoint_from_a_machine_with_more_gpus_restores_the_gpus_this_one_has(monkeypatch):
+    """The checkpoint holds a CUDA generator state for each GPU of the machine that saved it; torch has no
+    generator for a GPU this machine lacks (IndexError)."""
+    from archspec.training import checkpoint
+
+    gen = torch.Generator()
+    tensors, meta = checkpoint.rng_states(gen)
+    tensors.update({f"rng.cuda.{i}": torch.full((16,), i, dtype=torch.uint8) for i in range(4)})
+    restored = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "set_rng_state_all", restored.extend)
+    checkpoint.set_rng_states(tensors, meta, gen)
+    assert [int(s[0]) for s in restored] == [0, 1]

@@ -66,8 +66,8 @@ def set_rng_states(tensors: dict, meta: dict, gen: torch.Generator) -> None:
     torch.set_rng_state(tensors["rng.torch"])
     gen.set_state(tensors["rng.data"])
     cuda = [tensors[f"rng.cuda.{i}"] for i in range(len(tensors)) if f"rng.cuda.{i}" in tensors]
-    if cuda and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(cuda)
+    if cuda and torch.cuda.is_available():  # saved for every GPU of the machine; this one may have fewer
+        torch.cuda.set_rng_state_all(cuda[:torch.cuda.device_count()])
     name, keys, pos, has_gauss, cached = meta["numpy"]
     np.random.set_state((name, np.array(keys, dtype=np.uint32), pos, has_gauss, cached))
     version, internal, gauss = meta["python"]
