@@ -110,7 +110,8 @@ def test_training_steps_do_not_wait_for_the_gpu_between_loss_readings(cli, spec,
                                                                       precision, fit_share):
     """A blocking copy to the GPU, boolean-mask indexing or ``.item()`` drains the GPU's queue, so the host
     stops running ahead. torch's sync debug mode turns each into an error for the steps of an epoch; only the
-    running-loss reading (every 16 steps) and the epoch's set-up and scoring may wait."""
+    running-loss reading (every 16 steps) and the epoch's set-up and scoring may wait. The mode does not see
+    every wait: a "non-blocking" copy from pageable (unpinned) memory, or a collective, passes unnoticed."""
     from archspec.training import loop
 
     real_settle, real_epoch = loop.Tally.settle, loop.run_epoch

@@ -103,7 +103,9 @@ class Batches:
         """A small host tensor on the device, without waiting for the GPU's queue (pinned, non-blocking)."""
         if self.device.type != "cuda":
             return t.to(self.device)
-        return t.pin_memory().to(self.device, non_blocking=True)
+        # contiguous first: torch copies a strided host tensor (a rank's share of a flip mask) through a
+        # pageable temporary, and a copy from pageable memory waits for the GPU's queue
+        return t.contiguous().pin_memory().to(self.device, non_blocking=True)
 
     def gather(self, x_u8, idx, idx_on_device=None):
         """Rows ``idx`` of a uint8 cache (``idx_on_device``: the same rows, for a cache on the GPU); from a host
