@@ -229,3 +229,21 @@ def test_a_checkpoint_from_a_machine_with_more_gpus_restores_the_gpus_this_one_h
     monkeypatch.setattr(torch.cuda, "set_rng_state_all", restored.extend)
     checkpoint.set_rng_states(tensors, meta, gen)
     assert [int(s[0]) for s in restored] == [0, 1]
+
+
+def test_bf16_on_a_gpu_needs_ampere_and_never_gets_a_loss_scaler(monkeypatch):
+    """torch.cuda.is_bf16_supported() says yes on a V100 (it can store bfloat16 by emulation); compute
+    capability 8.0 is what brings bfloat16 arithmetic. bf16 keeps fp32's range: no GradScaler."""
+    from archspec.training.devices import precision
+    from archspec.training.resolve import OverrideError, resolve
+
+    r, gpu = resolve(DIGITS, runtime={"device": "cuda", "precision": "bf16"}), torch.device("cuda", 0)
+    monkeypatch.setattr(torch.version, "hip", None)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: including_emulation)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "Tesla V100-SXM2-16GB")
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 0))
+    with pytest.raises(OverrideError, match=r"--precision bf16: error\[no-bf16\]: this GPU \(Tesla V100"):
+        precision(r, gpu)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (9, 0))  # an H100
+    amp = precision(r, gpu)
+    assert (amp.name, amp.scaler) == ("bf16", None)

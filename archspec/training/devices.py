@@ -79,7 +79,10 @@ def precision(r, device: torch.device) -> Precision:
                if device.type == "cpu" else "mixed precision runs on a CUDA GPU, or as bf16 on the CPU")
         raise r.error("no-mixed-precision", f"precision {name} cannot run on {device.type}: {why}",
                       ("train", "precision"), hint="use precision bf16 or fp32, or train on a GPU (--device cuda)")
-    if device.type == "cuda" and name == "bf16" and not torch.cuda.is_bf16_supported():
+    # compute capability 8.0 (Ampere) brought bfloat16 arithmetic; torch.cuda.is_bf16_supported() also says yes
+    # where it can merely store a bfloat16 tensor (emulation, e.g. a V100)
+    if device.type == "cuda" and name == "bf16" and not torch.version.hip and torch.cuda.get_device_capability(
+            device) < (8, 0):
         raise r.error("no-bf16", f"this GPU ({torch.cuda.get_device_name(device)}) has no bfloat16 support",
                       ("train", "precision"), hint="use precision fp16 (with loss scaling) or fp32")
     return Precision(name, device, torch.amp.GradScaler("cuda") if name == "fp16" else None)
