@@ -40,8 +40,9 @@ def pick_device(r, local_rank: int = 0, claim: bool = True) -> torch.device:
         if not claim:
             return torch.device("cuda", local_rank)
         torch.cuda.set_device(local_rank)
-        torch.backends.cudnn.benchmark = False  # deterministic kernels: a resumed run must match
-        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False  # cuDNN's convolutions pick the same deterministic algorithm
+        torch.backends.cudnn.deterministic = True  # every time, so a resumed run matches (other kernels with
+        # atomic adds, e.g. the backward of adaptive average pooling to more than 1 x 1, can still differ)
         return torch.device("cuda", local_rank)
     return torch.device("mps") if want == "mps" else torch.device("cpu")
 
