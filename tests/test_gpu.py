@@ -100,7 +100,8 @@ def test_two_gpus_train_with_nccl(cli, spec, tmp_path):
 
 
 def test_a_gpu_rank_needs_its_own_gpu(cli, spec):
-    r = cli("train", spec, "--nproc", str(torch.cuda.device_count() + 1), "--device", "cuda")
+    n = torch.cuda.device_count() + 1  # a batch that divides: with 2+ GPUs, 32 would fail the batch split first
+    r = cli("train", spec, "--nproc", str(n), "--device", "cuda", "--set", f"batch_size={4 * n}")
     assert r.code == 1 and "error[too-few-gpus]" in r.err
 
 

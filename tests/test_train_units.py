@@ -247,3 +247,12 @@ def test_bf16_on_a_gpu_needs_ampere_and_never_gets_a_loss_scaler(monkeypatch):
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (9, 0))  # an H100
     amp = precision(r, gpu)
     assert (amp.name, amp.scaler) == ("bf16", None)
+
+
+def test_more_gpu_workers_than_gpus_are_refused_before_launching(cli, monkeypatch, tmp_path):
+    """The launcher only checks (it must not claim a GPU its workers need): one worker per GPU."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    r = cli("train", DIGITS, "--nproc", "3", "--device", "cuda", "--set", "batch_size=12", "--out", tmp_path / "r")
+    assert r.code == 1 and "error[too-few-gpus]: worker with local rank 2 needs GPU 2, but this machine has 2" in r.err
+    assert not (tmp_path / "r").exists()
