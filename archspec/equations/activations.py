@@ -75,7 +75,7 @@ ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (
 HELPERS: dict[str, tuple[Callable, str, str]] = {  # name -> (value, text, latex)
     # written as in the text (amssymb's \mathbb has no digits, so no indicator 1 in LaTeX)
     "step": (lambda z: 1.0 if z > 0 else 0.0, "step", r"\mathrm{step}"),
-    "leaky_step": (lambda z: 1.0 if z > 0 else LEAKY_SLOPE, "leaky_step", r"\mathrm{leaky\_step}"),
+    "leaky_step": (lambda z: 1.0 if z > 0 else LEAKY_SLOPE, "leaky_step", r"\text{leaky\_step}"),
     "softplus_slope": (lambda z: 1.0 if z > SOFTPLUS_THRESHOLD else _sigmoid(z), "σ", r"\sigma"),  # = σ(z)
     "exp": (math.exp, "exp", r"\exp"),
     "log": (math.log, "log", r"\log"),

@@ -10,12 +10,13 @@ import json
 
 from .activations import ACTIVATIONS, DEFINITIONS
 from .chain import delta_expr, delta_symbol, dl_dy, gradient_terms, gradient_via_deltas, update_expr
-from .document import Chain, Heading, Label, Para, Table, latex, markdown, partial
+from .document import (Chain, Code, Heading, Label, Para, Table, formula, latex, local_derivative, markdown, name,
+                       partial)
 from .expr import Call, Expr, Mul, Num, Sym, add, children, evaluate, substitute
 from .activations import FUNCTIONS
 from .forward_pass import Pass
 from .losses import LOSSES
-from .printer import DIGITS, number
+from .printer import DIGITS
 from .solve import Solution, solve, to_json
 
 
@@ -35,12 +36,12 @@ def explain(spec, format: str = "markdown", steps: int = 1, activation: str | No
 
 def worked(spec, sol: Solution) -> list:
     net = sol.net
-    title = f"{spec.title}: worked solution" + (f" with {ACTIVATIONS[sol.activation].symbol} hidden units"
-                                                 if sol.activation else "")
+    title = [f"{spec.title}: worked solution"] + ([" with ", _fn(sol.activation), " hidden units"]
+                                                  if sol.activation else [])
     blocks: list = [Heading(title, 1), Para(overview(spec, sol))]
     if sol.activation:
-        blocks.append(Para([f"Every hidden activation is replaced by {ACTIVATIONS[sol.activation].symbol} "
-                            f"(--activation {sol.activation}); output units keep their own."]))
+        blocks.append(Para(["Every hidden activation is replaced by ", _fn(sol.activation),
+                            " (", Code(f"--activation {sol.activation}"), "); output units keep their own."]))
     if sol.params is None:
         blocks.append(Para(["No values are given (or some are missing), so everything below stays symbolic."]))
     else:
@@ -63,11 +64,11 @@ def worked(spec, sol: Solution) -> list:
     blocks += [Chain(Sym(delta_symbol(u)), _worked(delta_expr(net, sol.loss, u), sol.env(), sol.back.delta[u]))
                for u in order]
     if not sol.history:
-        blocks.append(Para(["No learning_rate is given, so no update is made."]))
+        blocks.append(Para(["No ", Code("learning_rate"), " is given, so no update is made."]))
         return blocks
-    blocks += [Heading(f"{next(n)}. Updates, η = {number(sol.lr)}"),
-               Para(["Every weight and bias moves against its gradient: w_ij ← w_ij − η · δ_j · O_i "
-                     "(a bias has O_i = 1)."])]
+    blocks += [Heading([f"{next(n)}. Updates, ", Chain(Sym("eta"), [sol.lr])]),
+               Para(["Every weight and bias moves against its gradient: ", formula("w_ij ← w_ij − η · δ_j · O_i"),
+                     " (a bias has ", formula("O_i = 1"), ")."])]
     after = sol.history[1].params if len(sol.history) > 1 else sol.final.params
     blocks += [Chain(Sym(w), _worked(update_expr(w, gradient_via_deltas(net, w)), sol.env(), after[w]), rel="←")
                for w in sol.grad_exprs]
@@ -103,11 +104,18 @@ def _target_chains(sol: Solution) -> list:
         [Chain(Sym("eta"), [sol.lr])] if sol.lr is not None else [])
 
 
-def _joined(chains: list) -> list:
+def _joined(items: list, sep: str = ", ") -> list:
+    """items, sep between them, and a full stop: as pieces of a Para."""
     out: list = []
-    for i, c in enumerate(chains):
-        out += ([", "] if i else []) + [c]
+    for i, c in enumerate(items):
+        out += ([sep] if i else []) + [c]
     return out + ["."]
+
+
+def _fn(activation: str) -> Label:
+    """An activation's name in prose: σ, ReLU, tanh."""
+    a = ACTIVATIONS[activation]
+    return Label(a.symbol, a.latex)
 
 
 def weighted_sum(net, node) -> Expr:
@@ -150,22 +158,18 @@ def forward_lines(sol: Solution, p: Pass | None) -> list:
 def chain_intro(sol: Solution) -> list:
     used = sorted({n.attrs["activation"] for n in sol.net.neurons} - {"identity"})
     derivatives = [ACTIVATIONS[a].derivative(Sym("z")) for a in used]
-    rules = [f"{ACTIVATIONS[a].symbol}'(z) = " + _text(d) for a, d in zip(used, derivatives)]
-    rules += [DEFINITIONS[fn] for fn in dict.fromkeys(fn for d in derivatives for fn in _calls(d)) if fn in DEFINITIONS]
-    return ["∂l/∂w sums, over every path from the weight to an output, the product of ∂l/∂y, each unit's "
-            "local derivative and each weight along the path, times the input the weight multiplies. "
-            + (f"Local derivatives: {'; '.join(rules)}." if used else "")]
+    rules = [Chain(Label(f"{ACTIVATIONS[a].symbol}'(z)", f"{ACTIVATIONS[a].latex}'(z)"), [d])
+             for a, d in zip(used, derivatives)]
+    rules += [formula(DEFINITIONS[fn]) for fn in dict.fromkeys(fn for d in derivatives for fn in _calls(d))
+              if fn in DEFINITIONS]
+    return ([formula("∂l/∂w"), " sums, over every path from the weight to an output, the product of ", formula("∂l/∂y"),
+             ", each unit's local derivative and each weight along the path, times the input the weight multiplies. "]
+            + (["Local derivatives: "] + _joined(rules, "; ") if used else []))
 
 
 def _calls(e: Expr) -> list[str]:
     """Names of the functions called in ``e``, outermost first."""
     return ([e.fn] if isinstance(e, Call) else []) + [fn for c in children(e) for fn in _calls(c)]
-
-
-def _text(e: Expr) -> str:
-    from .printer import write
-
-    return write(e)
 
 
 def gradient_items(sol: Solution, w: str) -> list:
@@ -194,8 +198,10 @@ def _product(factors: list) -> Expr:
 
 
 def delta_intro(sol: Solution) -> list:
-    return ["Output units: δ_k = g'(z_k) · ∂l/∂y_k (for σ and squared error δ_k = O_k(1 − O_k)(O_k − T_k)); "
-            "hidden units: δ_h = g'(z_h) · Σ_k w_hk δ_k (for σ, O_h(1 − O_h) Σ_k w_hk δ_k). Then ∂l/∂w_ij = δ_j · O_i."]
+    return ["Output units: ", formula("δ_k = g'(z_k) · ∂l/∂y_k"), " (for ", formula("σ"), " and squared error ",
+            formula("δ_k = O_k(1 − O_k)(O_k − T_k)"), "); hidden units: ", formula("δ_h = g'(z_h) · Σ_k w_hk δ_k"),
+            " (for ", formula("σ"), ", ", formula("O_h(1 − O_h) Σ_k w_hk δ_k"), "). Then ",
+            formula("∂l/∂w_ij = δ_j · O_i"), "."]
 
 
 def loss_table(sol: Solution) -> list:
@@ -203,10 +209,19 @@ def loss_table(sol: Solution) -> list:
     rows = [["before", before.loss, *[before.outputs[o] for o in sol.net.outputs]],
             ["after one step", after.loss, *[after.outputs[o] for o in sol.net.outputs]]]
     change = after.loss - before.loss
-    rel = f" ({100 * change / before.loss:+.2f} %)" if before.loss else ""
-    verdict = "the step lowered the loss." if change < 0 else "the step did not lower the loss (η too large?)."
-    return [Table(["", "loss l", *sol.net.outputs], rows, _numeric_columns(sol)),
-            Para(["Change: ", change, f"{rel.replace('-', '−')}: {verdict}"])]
+    pct = f"{100 * change / before.loss:+.2f}" if before.loss else None
+    rel = [" (", Label(pct.replace("-", "−") + " %", pct + r"\,\%"), ")"] if pct else []
+    verdict = (["the step lowered the loss."] if change < 0
+               else ["the step did not lower the loss (", formula("η"), " too large?)."])
+    return [Table(["", ["loss ", Sym("l")], *_syms(sol.net.outputs)], rows, _numeric_columns(sol)),
+            Para(["Change: ", change, *rel, ": ", *verdict])]
+
+
+def _syms(names: list[str], sep: str | None = None) -> list:
+    """Names as pieces (table headers), or as one list of pieces with ``sep`` between them (prose)."""
+    if sep is None:
+        return [name(n) for n in names]
+    return [p for i, n in enumerate(names) for p in ([sep] if i else []) + [name(n)]]
 
 
 def _numeric_columns(sol: Solution) -> set:
@@ -219,8 +234,8 @@ def steps_tables(sol: Solution) -> list:
             for i, s in enumerate(sol.history)]
     rows.append([f"after {len(sol.history)}", sol.final.loss, *[sol.final.outputs[o] for o in sol.net.outputs]])
     first = sol.history[0].params
-    params = [[w, first[w], sol.final.params[w]] for w in sol.grad_exprs]
-    return [Table(["step", "loss before the step", *sol.net.outputs], rows, _numeric_columns(sol)),
+    params = [[name(w), first[w], sol.final.params[w]] for w in sol.grad_exprs]
+    return [Table(["step", "loss before the step", *_syms(sol.net.outputs)], rows, _numeric_columns(sol)),
             Table(["parameter", "initial", f"after {len(sol.history)} steps"], params, {1, 2})]
 
 
@@ -228,31 +243,32 @@ def steps_tables(sol: Solution) -> list:
 
 def compare(spec, sol: Solution, steps: int) -> list:
     base = solve(spec, steps)
-    sym = ACTIVATIONS[sol.activation].symbol
-    blocks: list = [Heading(f"What changes with {sym}")]
+    act = ACTIVATIONS[sol.activation]
+    blocks: list = [Heading(["What changes with ", _fn(sol.activation)])]
     if sol.first is None:
-        return blocks + [Para([f"Without values only the formulas change: every hidden g' becomes {sym}'."])]
+        return blocks + [Para(["Without values only the formulas change: every hidden ", formula("g'"), " becomes ",
+                               Label(act.symbol + "'", act.latex + "'"), "."])]
     from .backprop import derivative
 
     rows = []
     for h in sol.net.hidden():
         z = sol.net.pre[h.id]
-        rows += [[h.id, base.first.a[h.id], sol.first.a[h.id]],
-                 [f"g'({z})", derivative(base.net.graph.node(h.id).attrs["activation"], base.first.z[h.id]),
+        rows += [[name(h.id), base.first.a[h.id], sol.first.a[h.id]],
+                 [local_derivative(z), derivative(base.net.graph.node(h.id).attrs["activation"], base.first.z[h.id]),
                   derivative(h.attrs["activation"], sol.first.z[h.id])]]
-    rows += [[o, base.first.a[o], sol.first.a[o]] for o in sol.net.outputs]
+    rows += [[name(o), base.first.a[o], sol.first.a[o]] for o in sol.net.outputs]
     if sol.back:
-        rows.append(["loss l", base.first.loss, sol.first.loss])
-        rows += [[f"∂l/∂{w}", base.back.grad[w], sol.back.grad[w]] for w in sol.grad_exprs]
+        rows.append([["loss ", Sym("l")], base.first.loss, sol.first.loss])
+        rows += [[Label(f"∂l/∂{w}", partial("l", w).latex), base.back.grad[w], sol.back.grad[w]] for w in sol.grad_exprs]
     if sol.final:
         rows.append(["loss after", base.final.loss, sol.final.loss])
-    blocks.append(Table(["quantity", "spec's activations", f"with {sym}"], rows, {1, 2}))
-    blocks += [Para([note]) for note in dead_units(sol)]
+    blocks.append(Table(["quantity", "spec's activations", ["with ", _fn(sol.activation)]], rows, {1, 2}))
+    blocks += [Para(note) for note in dead_units(sol)]
     return blocks
 
 
-def dead_units(sol: Solution) -> list[str]:
-    """A remark for every hidden unit whose local derivative is 0 (a ReLU with z <= 0)."""
+def dead_units(sol: Solution) -> list[list]:
+    """A remark (Para pieces) for every hidden unit whose local derivative is 0 (a ReLU with z <= 0)."""
     from .backprop import derivative
 
     notes = []
@@ -261,9 +277,10 @@ def dead_units(sol: Solution) -> list[str]:
             continue
         into = [e.weight for e in h.inputs] + ([h.attrs["bias"]] if h.attrs.get("bias") else [])
         out = [e.weight for n in sol.net.consumers(h.id) for e in n.inputs if e.src == h.id]
-        z = number(sol.first.z[h.id]).replace("-", "−")
-        notes.append(f"{h.id} is inactive: {sol.net.pre[h.id]} = {z} ≤ 0, so its local derivative is 0 and "
-                     f"δ_{h.id} = 0: {', '.join(into)} get no gradient and do not change"
-                     + (f"; its output is 0 too, so {', '.join(out)} (multiplying it) {'gets' if len(out) == 1 else 'get'} none either."
-                        if sol.first.a[h.id] == 0 and out else "."))
+        notes.append([name(h.id), " is inactive: ", Chain(Sym(sol.net.pre[h.id]), [sol.first.z[h.id]]), formula(" ≤ 0"),
+                      ", so its local derivative is 0 and ", Chain(Sym(f"delta_{h.id}"), [0.0]), ": ",
+                      *_syms(into, ", "), " get no gradient and do not change"]
+                     + (["; its output is 0 too, so ", *_syms(out, ", "),
+                         f" (multiplying it) {'gets' if len(out) == 1 else 'get'} none either."]
+                        if sol.first.a[h.id] == 0 and out else ["."]))
     return notes

@@ -65,20 +65,29 @@ def unicode_name(name: str) -> str:
 
 def latex_name(name: str) -> str:
     """'w11' -> 'w_{11}', 'z_h1' -> 'z_{h1}', 'delta_y' -> '\\delta_{y}'; a non-ASCII part in \\text ('z_{\\text{ý}}':
-    an accented letter in math mode is a LaTeX error)."""
+    an accented letter in math mode is a LaTeX error); a subscript holding an underscore too ('z_{\\text{h\\_1}}':
+    an escaped underscore is text)."""
     head, sep, tail = name.partition("_")
     head = _ascii_or_text(GREEK.get(head, (None, head))[1])
+    m = re.fullmatch(r"([A-Za-z]+)(\d+)", head)
+    if m and not sep:
+        return f"{m.group(1)}_{{{m.group(2)}}}"
+    head = head if len(head) <= 1 or head.startswith("\\") else rf"\mathrm{{{head}}}"  # 'hidden': not h·i·d·d·e·n
     if not sep:
-        m = re.fullmatch(r"([A-Za-z]+)(\d+)", head)
-        if m:
-            return f"{m.group(1)}_{{{m.group(2)}}}"
-        return head if len(head) == 1 or head.startswith("\\") else rf"\mathrm{{{head}}}"
-    tail = _ascii_or_text(tail.replace("_", "\\_"))
+        return head
+    if not tail.isascii() or "_" in tail:
+        tail = r"\text{" + tail.replace("_", r"\_") + "}"
     return f"{head}_{{{tail}}}"
 
 
 def _ascii_or_text(part: str) -> str:
     return part if part.isascii() else rf"\text{{{part}}}"
+
+
+def _parens(text: str, style: Style) -> str:
+    """(text); in LaTeX \\left( \\right) only around a fraction, which plain parentheses would not cover
+    (\\left after a function name also adds a thin space: σ (z))."""
+    return rf"\left({text}\right)" if style.name == "latex" and r"\frac" in text else f"({text})"
 
 
 _PREC = {Add: 1, Sub: 1, Mul: 2, Div: 2, Neg: 3, Pow: 4}  # atoms (numbers, names, calls): 5
@@ -100,8 +109,7 @@ def write(e: Expr, style: Style = UNICODE, lead: bool = True) -> str:
         # parenthesise a looser-binding child, and a signed one anywhere but first: 0.9 · (−1.5)
         if not (_prec(child) < need or (_prec(child) == 3 and not first)):
             return write(child, style, lead=first)
-        text = write(child, style)
-        return rf"\left({text}\right)" if style.name == "latex" and len(text) > 40 else f"({text})"
+        return _parens(write(child, style), style)
 
     if isinstance(e, Num):
         return style.num(e.value)
@@ -131,8 +139,5 @@ def write(e: Expr, style: Style = UNICODE, lead: bool = True) -> str:
             return base + "²"
         return f"{base}^{{{e.exponent}}}" if style.name == "latex" else f"{base}**{e.exponent}"
     if isinstance(e, Call):
-        args = ", ".join(write(a, style) for a in e.args)
-        if style.name == "latex":
-            return rf"{style.fn(e.fn)}\left({args}\right)"
-        return f"{style.fn(e.fn)}({args})"
+        return style.fn(e.fn) + _parens(", ".join(write(a, style) for a in e.args), style)
     raise TypeError(f"not an expression node: {e!r}")

@@ -131,19 +131,19 @@ def _start(index: str, stride: int) -> str:
 
 def _window_text(step: Step, src: str, dst: str, padded: bool) -> str:
     op, (ah, aw) = step.op, step.axes
-    where = (f"the {ah.k} x {aw.k} window of {'the padded ' if padded else ''}{src} that starts at row "
-             f"{_start('i', ah.s)} and column {_start('j', aw.s)}")
-    text = {"conv2d": f"{dst}ij is the sum, over {where}, of each value times the kernel weight at the same place"
+    where = (f"the ${ah.k} x {aw.k}$ window of {'the padded ' if padded else ''}${src}$ that starts at row "
+             f"${_start('i', ah.s)}$ and column ${_start('j', aw.s)}$")
+    text = {"conv2d": f"${dst}ij$ is the sum, over {where}, of each value times the kernel weight at the same place"
                       + (" (every channel)" if len(step.input) > 1 else "")
                       + (", plus the bias" if isinstance(op, ConvOp) and op.bias is not None else ""),
-            "maxpool2d": f"{dst}ij is the largest value in {where}",
-            "avgpool2d": f"{dst}ij is the mean of {where}"}[op.type] + "."
+            "maxpool2d": f"${dst}ij$ is the largest value in {where}",
+            "avgpool2d": f"${dst}ij$ is the mean of {where}"}[op.type] + "."
     if op.dilations() != (1, 1):
-        (dh, dw), span = op.dilations(), f"{ah.d * (ah.k - 1) + 1} x {aw.d * (aw.k - 1) + 1}"
+        (dh, dw), span = op.dilations(), f"${ah.d * (ah.k - 1) + 1} x {aw.d * (aw.k - 1) + 1}$"
         every = (f"every {_nth(dh)}row and column" if dh == dw else f"every {_nth(dh)}row and every {_nth(dw)}column")
         text += f" With dilation {_hw(op.dilations())} the window spans {span} cells and takes {every}."
     if padded and op.type == "maxpool2d":
-        text += " Padded cells hold -inf (as in PyTorch), so they never win and are left out below."
+        text += " Padded cells hold $-inf$ (as in PyTorch), so they never win and are left out below."
     if padded and op.type == "avgpool2d":
         text += (" Padded zeros count in the divisor (`count_include_pad`, PyTorch's default)." if op.count_include_pad
                  else " Padded cells are left out and not counted (`count_include_pad: false`).")
@@ -155,7 +155,7 @@ def _window_text(step: Step, src: str, dst: str, padded: bool) -> str:
 def _flip_note(flipped: bool) -> str:
     if flipped:
         return ("`flip_kernel: true`: this is the signal-processing convolution, so the kernel is first rotated by "
-                "180 degrees (K' below). Deep-learning \"convolution\" (PyTorch's `conv2d`) is cross-correlation "
+                "180 degrees ($K'$ below). Deep-learning \"convolution\" (PyTorch's `conv2d`) is cross-correlation "
                 "and skips the flip.")
     return ("In deep learning, \"convolution\" (PyTorch's `conv2d`) is cross-correlation: the kernel is laid on the "
             "input as written, without flipping it. The signal-processing convolution first rotates the kernel by "
@@ -174,7 +174,7 @@ def _padded_grid(step: Step, style: Style, channel: int) -> list[list[str]]:
 def _grids(blocks, title: str, name: str, m, style: Style):
     for c, grid in enumerate(m):
         label = f"{title}, channel {c + 1}" if len(m) > 1 else title
-        blocks.append(("h", f"{label} ({len(grid)} x {len(grid[0])})"))
+        blocks.append(("h", f"{label} (${len(grid)} x {len(grid[0])}$)"))
         blocks.append(("grid", style.name(name, c + 1 if len(m) > 1 else None, None, None)
                        if name else "", [[style.number(v) for v in row] for row in grid]))
 
@@ -192,25 +192,25 @@ def _step_blocks(step: Step, count: int, style: Style, noted: list) -> list[tupl
     dst = "Y" if step.index == count - 1 else MAP_NAMES[step.index]
     prefix = f"Step {step.index + 1}: " if count > 1 else ""
     if count > 1:
-        blocks.append(("h", f"{prefix}{op.type} of {src}"))
-    what = f"the {ah.k} x {aw.k} kernel K" if isinstance(op, ConvOp) else f"a {ah.k} x {aw.k} window"
-    blocks.append(("p", f"{OP_NAMES[op.type].capitalize()} (`{op.type}`) of {src} ({_dims(step.input)}) with "
+        blocks.append(("h", f"{prefix}{op.type} of ${src}$"))
+    what = f"the ${ah.k} x {aw.k}$ kernel $K$" if isinstance(op, ConvOp) else f"a ${ah.k} x {aw.k}$ window"
+    blocks.append(("p", f"{OP_NAMES[op.type].capitalize()} (`{op.type}`) of ${src}$ (${_dims(step.input)}$) with "
                         f"{what}, {_settings(step)}."))
     if isinstance(op, ConvOp) and not noted:
         noted.append(True)
         blocks.append(("note", _flip_note(op.flip_kernel)))
     if step.index == 0:
-        _grids(blocks, f"{prefix}Input X", "X", step.input, style)
+        _grids(blocks, f"{prefix}Input $X$", "X", step.input, style)
     if isinstance(op, ConvOp):
         kname = "K'" if op.flip_kernel else "K"
-        _grids(blocks, prefix + ("Kernel K' (K rotated by 180 degrees)" if op.flip_kernel else "Kernel K"), kname,
+        _grids(blocks, prefix + ("Kernel $K'$ ($K$ rotated by 180 degrees)" if op.flip_kernel else "Kernel $K$"), kname,
                step.kernel, style)
     padded = (ah.lo, ah.hi, aw.lo, aw.hi) != (0, 0, 0, 0)
     if padded:
         for c in range(len(step.input)):
             grid = _padded_grid(step, style, c)
             ch = f", channel {c + 1}" if len(step.input) > 1 else ""
-            blocks.append(("h", f"{prefix}Padded {src}{ch} ({len(grid)} x {len(grid[0])})"))
+            blocks.append(("h", f"{prefix}Padded ${src}${ch} (${len(grid)} x {len(grid[0])}$)"))
             blocks.append(("grid", "", grid))
     blocks.append(("h", f"{prefix}Output size"))
     rounding = (" (ceil_mode: rounded up, but no window may start in the far padding)"
@@ -219,7 +219,7 @@ def _step_blocks(step: Step, count: int, style: Style, noted: list) -> list[tupl
     merged = formula_text([f"H: {ah.formula}", f"W: {aw.formula}"])
     lines = [merged] if merged.startswith("H, W") else [f"H: {ah.formula}", f"W: {aw.formula}"]
     blocks.append(("lines", [style.formula(line) for line in lines]))
-    blocks.append(("p", f"So {dst} is {_dims(step.output)}."))
+    blocks.append(("p", f"So ${dst}$ is ${_dims(step.output)}$."))
     blocks.append(("h", f"{prefix}Every output cell"))
     blocks.append(("p", _window_text(step, src, dst, padded)))
     sep = " &= " if style is STYLES["latex"] else " = "
@@ -227,7 +227,7 @@ def _step_blocks(step: Step, count: int, style: Style, noted: list) -> list[tupl
         if len(step.output) > 1:
             blocks.append(("p", f"Channel {c + 1}:"))
         blocks.append(("lines", [expression(step, cell, style, dst, sep) for cell in step.cells if cell.channel == c]))
-    _grids(blocks, f"{prefix}Output {dst}" if dst == "Y" else f"{prefix}Result {dst}", dst, step.output, style)
+    _grids(blocks, f"{prefix}Output ${dst}$" if dst == "Y" else f"{prefix}Result ${dst}$", dst, step.output, style)
     return blocks
 
 
