@@ -7,7 +7,9 @@ and sets ``func``; a command returns the exit status (0 ok, 1 invalid input,
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
+import os
 import sys
 
 from .diagnostics import ArchspecError, SpecError
@@ -49,6 +51,15 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"archspec: {missing(exc.name.split('.')[0])}", file=sys.stderr)
         return 2
+    except ArchspecError as exc:  # one the command did not catch itself, e.g. a run folder file it cannot write
+        print(f"archspec {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        if exc.filename is not None or exc.errno not in (errno.ENOSPC, errno.EIO, errno.EDQUOT):
+            raise
+        print(f"archspec {args.command}: cannot write the output: {exc.strerror}", file=sys.stderr)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # exit's flush of the rest would fail again
+        return 1
     except KeyboardInterrupt:
         print("archspec: interrupted", file=sys.stderr)
         return 130

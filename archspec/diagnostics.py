@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Sequence
 
@@ -84,6 +85,13 @@ def shown(value) -> str:
     if isinstance(value, str) and len(text) > 80:
         return f"{text[:60]}...' ({len(value):,} characters)"
     return text
+
+
+def printable(name) -> str:
+    """A file name safe to print on one line: bytes that are not UTF-8 as \\xff, control characters (a newline, a
+    terminal escape) as Python writes them (\\n, \\x1b); other names unchanged."""
+    text = os.fsencode(name).decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def path_text(path: Path) -> str:

@@ -200,7 +200,13 @@ class _Builder:
                                             hint="remove the tag; specs hold plain values only"))
             return None
         if isinstance(node, yaml.ScalarNode):
-            value = _scalar(node)
+            try:
+                value = _scalar(node)
+            except ValueError:  # an integer of more digits than Python converts (4,300)
+                self.problems.append(Diagnostic("bad-value", f"this number has {len(node.value):,} digits, far too "
+                                                "many for any value of a spec", line=mark.line + 1,
+                                                column=mark.column + 1))
+                return None
             if isinstance(value, str) and (node.style in ("|", ">") or node.end_mark.line > mark.line):
                 self.source.spans[path] = _char_positions(value, node, self.lines)
             return value
@@ -273,12 +279,25 @@ def load_text(text: str, file: str = "<spec>") -> Document:
     return Document(data, source, file, text)
 
 
+def open_read(path):
+    """``open(path, "rb")`` that does not wait for a writer: a FIFO that nobody writes to reads as empty instead
+    of blocking forever, while a pipe being written (bash's ``<(...)``) still reads."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if getattr(os, "O_NONBLOCK", 0):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except OSError:  # a folder: fdopen refuses it and leaves the descriptor open
+        os.close(fd)
+        raise
+
+
 def load_file(path: str | FsPath) -> Document:
     if not isinstance(path, (str, os.PathLike)):  # open(3) would read, then close, file descriptor 3
         raise TypeError(f"a spec path is a str or os.PathLike, not {type(path).__name__}")
     file = str(path)
     try:
-        with open(path, "rb") as fh:
+        with open_read(path) as fh:
             size = os.fstat(fh.fileno()).st_size
             if size > MAX_BYTES:
                 raise SpecError([_fail("file-too-large", f"file is {size:,} bytes; specs are limited to {MAX_BYTES:,} bytes")], file)

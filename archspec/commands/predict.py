@@ -29,13 +29,15 @@ def run(args) -> int:
     except InferenceError as exc:
         print(f"archspec predict: {exc}", file=sys.stderr)
         return 1
+    from ..diagnostics import printable
+
     if args.format == "json":
         print(json.dumps(results, indent=2))
     else:
         for r in results:
             if "error" in r:
-                print(f"{r['image']}: error: {r['error']}", file=sys.stderr)
+                print(f"{printable(r['image'])}: error: {r['error']}", file=sys.stderr)
                 continue
             rest = ", ".join(f"{t['class']} {t['probability']:.3f}" for t in r["top"][1:])
-            print(f"{r['image']}: {r['class']} {r['probability']:.3f}" + (f"  ({rest})" if rest else ""))
+            print(f"{printable(r['image'])}: {r['class']} {r['probability']:.3f}" + (f"  ({rest})" if rest else ""))
     return 1 if any("error" in r for r in results) else 0

@@ -10,6 +10,7 @@ from ..diagnostics import Diagnostic
 from ..specbase import PositiveInt, Strict
 
 Fraction = Annotated[float, Field(ge=0, lt=1)]
+Seed = Annotated[int, Field(ge=0, lt=2**63, description="random seed: an integer from 0 to 2**63 - 1 (torch's range)")]
 # checks of one key that read its siblings: an error at the key is also about them (an override names its flag)
 CHECKED_WITH = {"test_fraction": ("val_fraction",), "momentum": ("type",), "nesterov": ("type", "momentum")}
 
@@ -104,7 +105,7 @@ class TrainConfig(Strict):
     loss: Literal["cross_entropy", "mse"] = Field(
         "cross_entropy", description="cross_entropy on logits; mse against one-hot targets")
     early_stopping: Optional[EarlyStopping] = None
-    seed: int = 0
+    seed: Seed = 0
     device: Literal["auto", "cpu", "cuda", "mps"] = Field(
         "auto", description="auto: cuda when torch sees a GPU, else cpu (mps only when asked for); "
         "`archspec train --device` overrides it")
@@ -168,7 +169,7 @@ class EquationTrain(Strict):
                                       "squared_error: mean over samples of sum_i 1/2 (y_i - t_i)^2 (the spec's l); "
                                       "binary_cross_entropy: outputs in (0, 1), targets in [0, 1]")
     early_stopping: Optional[EarlyStopping] = None
-    seed: int = 0
+    seed: Seed = 0
 
     def check(self, net) -> list[Diagnostic]:
         """Row lengths against the network's inputs and outputs, and the loss against its output units."""

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..diagnostics import printable
 from ..tables import table
 from .images import MODES, BadImage, decode
 
@@ -93,7 +94,7 @@ class DataSet:
         if self.skipped:
             kinds = ", ".join(f"{n} {reason}" for reason, n in self.skipped_summary().items())
             lines.append(f"warning: skipped {len(self.skipped)} file(s): {kinds}")
-            lines += [f"  {f}: {reason}: {detail}" for f, reason, detail in self.skipped[:5]]
+            lines += [f"  {printable(f)}: {reason}: {detail}" for f, reason, detail in self.skipped[:5]]
             if len(self.skipped) > 5:
                 lines.append(f"  ... and {len(self.skipped) - 5} more (all listed in metrics.json)")
         lines += [f"note: {n}" for n in self.notes]

@@ -12,6 +12,7 @@ from .resolve import Resolved, differences
 from .runfolder import FolderError, RunFolder, WeightsError, load_tensors, parse_tensors
 
 
+CHECKPOINT_KEYS = ("spec", "state", "optimizer", "rng")  # metadata objects a resume reads
 COSINE_EPOCHS = " (a cosine schedule spans the planned epochs: --force replans it over the new number)"
 
 
@@ -52,19 +53,29 @@ def spec_changes(old, new) -> list[str]:
             for d in differences(old, new) if not d.startswith(tuple(free))]
 
 
+def saved_state(meta: dict) -> State:
+    """The loop State a checkpoint's metadata holds; TypeError or ValueError when it holds none."""
+    state = State(**meta["state"])
+    if type(state.epoch) is not int or state.epoch < 0 or not isinstance(state.history, list):
+        raise ValueError(f"its state is not one of a run: epoch {state.epoch!r}")
+    return state
+
+
 def finished(folder: RunFolder, r: Resolved, force: bool) -> Run | None:
     """The run being resumed when it has nothing left to train (its epochs done or stopped early, and its
     report written), read back without touching its files; else None (or RunError if the spec changed)."""
     try:
         meta = load_tensors(folder["checkpoint"], tensors=False)[1]
-        state = State(**meta["state"])
-    except (WeightsError, KeyError, TypeError):
+        state = saved_state(meta)
+        if state.epoch < r.train.epochs and not state.stopped_early:
+            return None
+    except (WeightsError, KeyError, TypeError, ValueError):
         return None  # resuming reports what is wrong with the checkpoint
-    if state.epoch < r.train.epochs and not state.stopped_early:
-        return None
-    try:
-        metrics = json.loads(folder["metrics"].read_text())
+    try:  # not a FIFO (reading it would wait for a writer) and a JSON object
+        metrics = json.loads(folder["metrics"].read_text()) if folder["metrics"].is_file() else None
     except (OSError, ValueError):
+        metrics = None
+    if not isinstance(metrics, dict):
         return None  # the run stopped while finishing: resuming scores it and writes its reports
     refuse(folder, spec_changes(meta.get("spec"), r.resolved()), force)
     return Run(folder, metrics, state)
@@ -88,9 +99,28 @@ def read_checkpoint(folder: RunFolder, r: Resolved, force: bool) -> tuple[bytes,
     except (OSError, WeightsError) as exc:
         raise RunError(f"cannot resume: {exc}") from None
     refuse(folder, spec_changes(meta.get("spec"), r.resolved()), force)
-    if (meta.get("spec") or {}).get("train", {}).get("epochs") != r.train.epochs:
+    for key in CHECKPOINT_KEYS:  # a forced resume reads them before restoring
+        if not isinstance(meta.get(key), dict):
+            raise RunError(f"cannot resume: {folder['checkpoint']} is damaged (its {key} is missing or not a JSON "
+                           "object)")
+    try:
+        saved_state(meta)
+    except (TypeError, ValueError) as exc:
+        raise RunError(f"cannot resume: {folder['checkpoint']} is damaged ({exc})") from None
+    if meta["spec"].get("train", {}).get("epochs") != r.train.epochs:
         write_spec(folder, r)
     return blob, meta
+
+
+def restore(folder: RunFolder, *args, **kwargs) -> State:
+    """``checkpoint.restore``; a checkpoint that does not fit the spec, or was damaged, is a RunError."""
+    from . import checkpoint
+
+    try:
+        return checkpoint.restore(*args, **kwargs)
+    except (RuntimeError, KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
+        raise RunError(f"cannot resume {folder.path}: the checkpoint does not fit this spec or is damaged "
+                       f"({exc})") from None
 
 
 def check_data(folder: RunFolder, meta: dict, info: dict, force: bool) -> None:

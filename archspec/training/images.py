@@ -45,11 +45,13 @@ def decode(path, shape: tuple, interpolation: str = "bilinear") -> np.ndarray:
     """File -> H x W x C uint8 array (converted to the channel count, resized); raises BadImage."""
     from PIL import Image, UnidentifiedImageError
 
+    from ..loader import open_read
+
     h, w, c = shape
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            with Image.open(path) as im:
+            with open_read(path) as fh, Image.open(fh) as im:  # a FIFO nobody writes to reads as empty
                 if im.width * im.height > MAX_PIXELS:
                     raise BadImage("too large", f"{im.width} x {im.height} pixels is over the limit of "
                                    f"{MAX_PIXELS:,} (decompression-bomb guard)")
@@ -61,7 +63,7 @@ def decode(path, shape: tuple, interpolation: str = "bilinear") -> np.ndarray:
         except BadImage:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise BadImage("too large", str(exc).split(" could be")[0]) from None
+            raise BadImage("too large", str(exc).split(" could be")[0].rstrip(",")) from None
         except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
             raise BadImage("unreadable", exc.strerror or type(exc).__name__) from None
         except UnidentifiedImageError:

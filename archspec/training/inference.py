@@ -1,6 +1,7 @@
 """Trained weights at work: ``evaluate`` recomputes the report on a data set, ``predict`` labels images."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +50,24 @@ def load_weights(model, weights, spec) -> dict:
     return meta
 
 
+def meta_problems(meta: dict, outputs: int, channels: int) -> list[str]:
+    """What in the metadata of trained weights does not describe a network of ``outputs`` classes on images of
+    ``channels`` channels: one class name per output, a finite mean and a positive std per channel."""
+    def numbers(value, least=-math.inf):
+        return isinstance(value, list) and len(value) == channels and all(
+            type(v) in (int, float) and math.isfinite(v) and v > least for v in value)
+
+    classes, out = meta["classes"], []
+    if not (isinstance(classes, list) and all(isinstance(c, str) for c in classes)):
+        out.append("classes is not a list of names")
+    elif len(classes) != outputs:
+        out.append(f"{len(classes)} class names for the network's {outputs} outputs")
+    out += [f"{key} is not a list of {channels} finite number(s){above}"
+            for key, least, above in (("mean", -math.inf, ""), ("std", 0, " above 0"))
+            if not numbers(meta.get(key), least)]
+    return out
+
+
 def spec_and_weights(spec, weights=None) -> tuple[Path, Path]:
     """(spec file, weights file) from a spec and its weights, or a run folder alone (its resolved spec.yaml
     and model.safetensors); ``weights`` may also be a run folder."""
@@ -89,6 +108,13 @@ def load_model(spec, weights, data_dir=None, sets=()) -> Loaded:
     if "classes" not in meta:
         raise InferenceError(f"{weights} has no archspec metadata (classes, normalisation): use the "
                              "model.safetensors of an archspec run folder")
+    try:
+        channels = image_shape(r.spec.input_shape, r.train.dataset)[2]
+    except DataError as exc:
+        raise InferenceError(exc.message) from None
+    problems = meta_problems(meta, math.prod(r.spec.shapes().output), channels)
+    if problems:
+        raise InferenceError(f"the archspec metadata of {weights} is damaged: " + "; ".join(problems))
     model.eval()
     batches = Batches(meta["mean"], meta["std"], torch.device("cpu"), len(r.spec.input_shape) == 1, False)
     return Loaded(r, model, meta, batches)

@@ -14,6 +14,8 @@ import re
 import time
 from pathlib import Path
 
+from ..diagnostics import ArchspecError
+
 FILES = {
     "spec": "spec.yaml",  # the resolved spec (overrides applied, defaults filled in)
     "history": "history.csv",
@@ -79,7 +81,10 @@ class RunFolder:
         return True
 
     def write(self, what: str, data: bytes | str) -> Path:
-        atomic_write(self[what], data.encode() if isinstance(data, str) else data)
+        try:
+            atomic_write(self[what], data.encode() if isinstance(data, str) else data)
+        except OSError as exc:  # e.g. a folder where the file goes, or a full disk
+            raise FolderError(f"cannot write {self[what]}: {exc.strerror or exc}") from None
         return self[what]
 
     def write_history(self, history: list[dict]) -> Path:
@@ -123,11 +128,11 @@ def save_tensors(path: Path, tensors: dict, meta: dict) -> None:
     atomic_write(path, data)
 
 
-class WeightsError(Exception):
-    pass
+class WeightsError(ArchspecError):
+    """A weights or checkpoint file that cannot be read (message says why)."""
 
 
-class FolderError(Exception):
+class FolderError(ArchspecError):
     """A run or report folder cannot be created (message says why)."""
 
 
@@ -142,7 +147,14 @@ def parse_tensors(data: bytes, name: str = "checkpoint") -> tuple[dict, dict]:
         meta = json.loads((head.get("__metadata__") or {}).get(META_KEY, "{}"))
     except (SafetensorError, ValueError, OSError) as exc:
         raise WeightsError(f"{name} is not a readable safetensors file ({exc})") from None
-    return tensors, meta
+    return tensors, _object(meta, name)
+
+
+def _object(meta, name) -> dict:
+    """The archspec metadata, which must be a JSON object."""
+    if not isinstance(meta, dict):
+        raise WeightsError(f"{name} holds archspec metadata that is not a JSON object (a {type(meta).__name__})")
+    return meta
 
 
 def load_tensors(path, tensors: bool = True) -> tuple[dict, dict]:
@@ -159,4 +171,4 @@ def load_tensors(path, tensors: bool = True) -> tuple[dict, dict]:
             meta = json.loads((fh.metadata() or {}).get(META_KEY, "{}"))
     except (SafetensorError, OSError, ValueError) as exc:
         raise WeightsError(f"{path} is not a readable safetensors file ({exc})") from None
-    return found, meta
+    return found, _object(meta, path)

@@ -28,6 +28,7 @@ from .folders import (
     finished_line,
     new_folder,
     read_checkpoint,
+    restore,
 )
 from .loop import Batches, Console, Diverged, State, fit, optimizer_and_schedule, unwatched
 from .resolve import Resolved, resolve
@@ -196,10 +197,7 @@ def _train_in(folder: RunFolder, plan, blob, r: Resolved, world: World, device, 
     state = State()
     if plan["resume"]:
         distributed.leader_decides(world, lambda: (check_data(folder, meta, info, bool(force)), b""))
-        try:
-            state = checkpoint.restore(tensors, meta, model, opt, sched, gen, best, world.rank, amp.scaler, cfg)
-        except (RuntimeError, KeyError, ValueError) as exc:
-            raise RunError(f"cannot resume {folder.path}: the checkpoint does not fit this spec ({exc})") from None
+        state = restore(folder, tensors, meta, model, opt, sched, gen, best, world.rank, amp.scaler, cfg)
         state.resumes.append({"epoch": state.epoch, "restart": world.restarts, "world_size": world.size})
         console.line(f"resuming {folder.path} after epoch {state.epoch} of {cfg.epochs}"
                      + (f" (torchrun restart {world.restarts})" if world.restarts else ""))

@@ -175,7 +175,7 @@ def _shown(epoch: int, epochs: int) -> bool:
 def train(r, out, resume, force, console: Console, stop_after: int | None, start: float):
     """Train ``r`` (a resolved equations spec) into a run folder; returns session.Run."""
     from ..kinds import capability
-    from .folders import Run, RunError, check_data, new_folder, read_checkpoint
+    from .folders import Run, RunError, check_data, new_folder, read_checkpoint, restore
 
     cfg, net = r.train, r.spec.network()
     folder, meta = (RunFolder(resume), None) if resume else (None, {})
@@ -197,7 +197,7 @@ def train(r, out, resume, force, console: Console, stop_after: int | None, start
     gen, best, state = torch.Generator().manual_seed(cfg.seed), {}, State()
     if folder is not None:
         check_data(folder, meta, info, force)
-        state = checkpoint.restore(tensors, meta, model, opt, sched, gen, best, cfg=cfg)
+        state = restore(folder, tensors, meta, model, opt, sched, gen, best, cfg=cfg)
         state.resumes.append({"epoch": state.epoch, "restart": 0, "world_size": 1})
         console.line(f"resuming {folder.path} after epoch {state.epoch} of {cfg.epochs}")
         console.warn(checkpoint.retuned_note(meta, cfg, state.epoch))
