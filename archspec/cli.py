@@ -33,6 +33,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # a non-UTF-8 locale prints sigma as \u03c3 instead of failing
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     p = parser()
     args = p.parse_args(argv)
     if args.command is None:  # a bare 'archspec': the commands, not just 'COMMAND is required'
@@ -53,6 +56,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except ArchspecError as exc:  # one the command did not catch itself, e.g. a run folder file it cannot write
         print(f"archspec {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except PermissionError as exc:
+        if exc.filename is None:
+            raise
+        print(f"archspec {args.command}: {exc.filename}: {exc.strerror}", file=sys.stderr)  # e.g. a folder chmod 000
         return 1
     except OSError as exc:
         if exc.filename is not None or exc.errno not in (errno.ENOSPC, errno.EIO, errno.EDQUOT):

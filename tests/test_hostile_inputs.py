@@ -148,3 +148,20 @@ def test_file_names_print_on_one_line_without_terminal_escapes(cli, run, trained
     assert [line.split(": ")[0] for line in lines] == [f"{tmp_path}/{n}" for n in
                                                       ("a\\nb.png", "esc\\x1b[31m.png", "bad\\xff.png")]
     assert printable("plain name.png") == "plain name.png"
+
+
+def test_a_non_utf8_locale_prints_unicode_escaped():
+    """explain prints sigma and other symbols; under an ASCII locale that was a UnicodeEncodeError traceback."""
+    r = archspec("explain", ROOT / "specs" / "seed" / "q2-backprop.yaml",
+                 env={**os.environ, "PYTHONIOENCODING": "ascii"})
+    assert r.returncode == 0 and "\\u03c3" in r.stdout, r.stderr
+
+
+def test_an_unreadable_run_folder_is_a_message(cli, run, monkeypatch):
+    """What a chmod 000 folder does to a user other than root: Path.is_file raises PermissionError."""
+    def denied(self):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "is_file", denied)
+    r = cli("evaluate", run)
+    assert r.code == 1 and r.err == f"archspec evaluate: {run / 'spec.yaml'}: Permission denied\n", r.err
