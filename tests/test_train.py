@@ -384,3 +384,11 @@ def test_a_spec_without_a_train_block_says_it_trains_on_the_digits(cli, tmp_path
     assert "note: the spec has no train: block, so it trains on the built-in digits (8 x 8 images resized to " \
            "16 x 16 x 1); pass --data DIR" in r.err
     assert r.code == 1 and "error[classes-mismatch]" in r.err  # 3 outputs for the 10 digits
+
+
+@pytest.mark.parametrize("setting", ["lr=.inf", "weight_decay=.inf"])
+def test_an_infinite_rate_is_refused_naming_the_flag(cli, tiny, folder, tmp_path, setting):
+    """lr=inf used to pass validation, then diverge at step 2 with the hint 'e.g. --set ...lr=inf'."""
+    r = cli("train", tiny, "--data", folder, "--set", setting, "--out", tmp_path / "r")
+    assert r.code == 1 and f"--set {setting}: error[bad-value]:" in r.err and "should be a finite number" in r.err
+    assert not (tmp_path / "r").exists()

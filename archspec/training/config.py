@@ -62,8 +62,8 @@ Dataset = Annotated[Union[Digits, ImageFolder], Field(discriminator="type")]
 
 class Optimizer(Strict):
     type: Literal["sgd", "adam", "adamw"] = "adam"
-    lr: Annotated[float, Field(gt=0, description="learning rate")] = 1e-3
-    weight_decay: Annotated[float, Field(ge=0)] = 0.0
+    lr: Annotated[float, Field(gt=0, allow_inf_nan=False, description="learning rate")] = 1e-3
+    weight_decay: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
     momentum: Annotated[float, Field(ge=0, lt=1, description="sgd only")] = 0.0
     nesterov: bool = Field(False, description="sgd only; needs momentum > 0")
 
@@ -85,14 +85,14 @@ class Schedule(Strict):
     type: Literal["step", "cosine"]
     step_size: PositiveInt = Field(10, description="step: epochs between decays")
     gamma: Annotated[float, Field(gt=0, le=1, description="step: factor per decay")] = 0.1
-    min_lr: Annotated[float, Field(ge=0, description="cosine: final learning rate")] = 0.0
+    min_lr: Annotated[float, Field(ge=0, allow_inf_nan=False, description="cosine: final learning rate")] = 0.0
 
 
 class EarlyStopping(Strict):
     """Stop when validation loss has not improved by min_delta for patience epochs."""
 
     patience: PositiveInt = 3
-    min_delta: Annotated[float, Field(ge=0)] = 0.0
+    min_delta: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
     restore_best: bool = Field(True, description="keep the weights of the best validation epoch")
 
 
