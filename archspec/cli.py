@@ -62,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"archspec {args.command}: {exc.filename}: {exc.strerror}", file=sys.stderr)  # e.g. a folder chmod 000
         return 1
+    except BrokenPipeError:  # 'archspec ... | head': the reader has all it wanted (an OSError: caught first)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # exit's flush of the rest would fail again
+        return 0
     except OSError as exc:
         if exc.filename is not None or exc.errno not in (errno.ENOSPC, errno.EIO, errno.EDQUOT):
             raise
@@ -71,8 +74,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("archspec: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
 
 
 class MissingExtra(ArchspecError):

@@ -165,3 +165,15 @@ def test_an_unreadable_run_folder_is_a_message(cli, run, monkeypatch):
     monkeypatch.setattr(Path, "is_file", denied)
     r = cli("evaluate", run)
     assert r.code == 1 and r.err == f"archspec evaluate: {run / 'spec.yaml'}: Permission denied\n", r.err
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
+    """'archspec design ... | head -12' in the demo: the pipe's reader is gone before archspec writes."""
+    read, write = os.pipe()
+    os.close(read)  # the reader has already gone: the first write fails with EPIPE
+    try:
+        r = subprocess.run([sys.executable, "-m", "archspec", "design", str(Path(__file__).resolve().parent.parent / "specs" / "seed" / "q6-design.yaml"),
+                            "--top", "3"], stdout=write, stderr=subprocess.PIPE, text=True, timeout=60, check=False)
+    finally:
+        os.close(write)
+    assert r.returncode == 0 and "Traceback" not in r.stderr and "Broken pipe" not in r.stderr, r.stderr
