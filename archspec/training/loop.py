@@ -107,11 +107,11 @@ class Batches:
         # pageable temporary, and a copy from pageable memory waits for the GPU's queue
         return t.contiguous().pin_memory().to(self.device, non_blocking=True)
 
-    def gather(self, x_u8, idx, idx_on_device=None):
+    def gather(self, x_u8, idx, idx_on_device):
         """Rows ``idx`` of a uint8 cache (``idx_on_device``: the same rows, for a cache on the GPU); from a host
         cache for a GPU, into pinned memory (copied asynchronously)."""
         if x_u8.device.type != "cpu":
-            return x_u8[idx_on_device if idx_on_device is not None else idx.to(x_u8.device)]
+            return x_u8[idx_on_device]
         if self.device.type != "cuda":
             return x_u8[idx]
         buf = torch.empty((len(idx), *x_u8.shape[1:]), dtype=x_u8.dtype, pin_memory=True)
@@ -198,8 +198,9 @@ def run_epoch(model, opt, loss_fn, split, batches, cfg, gen, epoch, console, wor
     for step in range(1, steps + 1):
         distributed.fault(world, epoch, step)
         rows = slice((step - 1) * bs, step * bs)
-        flips = flip_masks(len(order[rows]), augment, gen)
-        idx, idx_on_device = distributed.share(order[rows], world), distributed.share(order_on_device[rows], world)
+        batch = order[rows]
+        flips = flip_masks(len(batch), augment, gen)
+        idx, idx_on_device = distributed.share(batch, world), distributed.share(order_on_device[rows], world)
         x = batches(batches.gather(split.x, idx, idx_on_device), [(d, distributed.share(m, world)) for d, m in flips])
         y = y_all[idx_on_device]
         with amp.autocast():
@@ -207,7 +208,7 @@ def run_epoch(model, opt, loss_fn, split, batches, cfg, gen, epoch, console, wor
             loss = loss_fn(out, y) if len(idx) else out.sum() * 0.0
         tally.add(loss.detach().float() * len(idx), (out.argmax(1) == y).sum())
         if world.distributed:
-            loss = loss * (len(idx) * world.size / len(order[rows]))
+            loss = loss * (len(idx) * world.size / len(batch))
         opt.zero_grad(set_to_none=True)
         amp.backward_step(loss, opt)
         if step % SETTLE_EVERY == 0 or step == steps or (not world.distributed and console.due()):
