@@ -1,9 +1,15 @@
 """The one intermediate representation: a DAG of named nodes with weighted edges.
 
-Every front end lowers to it (``CnnSpec.lower``: one node per layer;
-equations: inputs, neurons, outputs) and every back end (diagrams, torch
-builders, explainers) reads it. Values computed for a run (forward pass,
-gradients) live in dicts keyed by node id or weight name, beside the graph.
+Every front end lowers to it and every back end reads it:
+- ``CnnSpec.lower`` (``archspec.cnn.lower``): an input node and one node per layer, edges from
+  the layers its ``from:`` names; node attributes are plain values (type, PyTorch parameters,
+  shapes, params, MACs). The torch builder, code generator, ONNX export and pipeline diagrams
+  read this graph; shape tables and worked solutions present its ``facts["report"]``.
+- ``EquationsSpec.lower``: inputs, neurons and outputs with weighted edges (diagrams, explain).
+- Feature maps do not lower: a ``feature_map`` spec is one 2-D operation on given numbers, not a
+  network, and its worked solution reads the exact cell values directly.
+Values computed for a run (forward pass, gradients) live in dicts keyed by node id or weight
+name, beside the graph.
 """
 from __future__ import annotations
 
@@ -32,6 +38,7 @@ class Graph:
     kind: str
     nodes: list[Node]  # topological order: every edge points backwards in this list
     outputs: list[str]
+    facts: dict[str, Any] = field(default_factory=dict)  # whole-graph results of lowering (cnn: the ShapeReport)
 
     def __post_init__(self):
         self._by_id = {n.id: n for n in self.nodes}

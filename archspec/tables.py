@@ -55,15 +55,27 @@ def human(n: float) -> str:
     return str(n)
 
 
+def _inputs(x) -> str:
+    """A layer's input shape; a merge's inputs one after another."""
+    return ", ".join(dims(s) for s in x.inputs) if len(x.inputs) > 1 else dims(x.input)
+
+
 def shapes_table(report: ShapeReport, fmt: str = "text", title: str | None = None) -> str:
-    headers = ["#", "layer", "type", "settings", "input", "output", "params", "MACs", "arithmetic"]
-    rows = [["", "input", "", "", "", dims(report.input), "", "", ""]]
-    rows += [[x.index, x.name, x.type, x.settings, dims(x.input), dims(x.output), f"{x.params:,}", f"{x.macs:,}",
-              grouped(formula_text(x.formulas))] for x in report.layers]
-    rows.append(["", "total", "", "", "", "", f"{report.params:,}", f"{report.macs:,}", ""])
-    out = table(headers, rows, fmt, right={0, 6, 7})
+    """The shape table; a graph spec (some layer says from:) gets a 'from' column."""
+    frm = [lambda x: ", ".join(x.sources)] if report.graph else []
+    headers = ["#", "layer", "type", *(["from"] if frm else []), "settings", "input", "output", "params", "MACs",
+               "arithmetic"]
+    right = {0, 6 + len(frm), 7 + len(frm)}
+    rows = [["", "input", "", *[""] * len(frm), "", "", dims(report.input), "", "", ""]]
+    rows += [[x.index, x.name, x.type, *[f(x) for f in frm], x.settings, _inputs(x), dims(x.output), f"{x.params:,}",
+              f"{x.macs:,}", grouped(formula_text(x.formulas))] for x in report.layers]
+    rows.append(["", "total", "", *[""] * len(frm), "", "", "", f"{report.params:,}", f"{report.macs:,}", ""])
+    out = table(headers, rows, fmt, right=right)
     foot = (f"params {report.params:,} ({human(report.params * 4)}B as float32), MACs {report.macs:,} "
             f"({human(report.macs)}), activations {human(report.memory)}B per sample")
+    if report.graph and report.peak_memory is not None:
+        foot += (f" (kept for backprop); at most {human(report.peak_memory)}B alive at once in a forward pass "
+                 "(shortcuts held until their merge)")
     if not report.complete:
         foot += "\nshape inference stopped at a layer that cannot take its input (see the diagnostics)"
     head = f"## {title}\n\n" if title and fmt == "markdown" else (f"{title}\n" if title else "")

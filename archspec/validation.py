@@ -176,7 +176,7 @@ def pydantic_diagnostics(exc: ValidationError, data: dict, model: type) -> list[
         named = next((p for p in reversed(path) if isinstance(p, str)), None)
         if kind == "extra_forbidden":
             owner = _model_at(model, loc)
-            choices = [f for f in owner.model_fields] if owner else []
+            choices = [info.alias or f for f, info in owner.model_fields.items()] if owner else []
             where = f"in {path_text(path[:-1])}" if len(path) > 1 else "at the top level of the spec"
             diag = Diagnostic("unknown-key", f"unknown key '{field}' {where}", path,
                               hint=did_you_mean(field, choices) or (f"allowed keys: {', '.join(choices)}" if choices else None))

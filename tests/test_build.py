@@ -59,9 +59,11 @@ def test_specs_found():
 
 
 def test_every_layer_type_has_a_torch_constructor():
+    from archspec.torchbuild import merge_ops
+
     assert set(TORCH) == set(BY_TYPE)
     for ctor in TORCH.values():
-        assert hasattr(torch.nn, ctor.cls)
+        assert hasattr(merge_ops if ctor.merge else torch.nn, ctor.cls)
 
 
 @pytest.mark.parametrize("path", CNN_SPECS, ids=lambda p: p.name)
@@ -113,9 +115,12 @@ def test_every_layer_type_builds_with_only_its_required_parameters():
     """Constructors get the non-default settings only, yet torch requires some defaults: {type: adaptive_avgpool2d}
     (output_size 1) was nn.AdaptiveAvgPool2d(), a TypeError in build and in the generated source."""
     def minimal(t):
-        return {"type": t, **{f: 1 for f, info in BY_TYPE[t].model_fields.items() if info.is_required() and f != "type"}}
+        needs = {"upsample": {"scale_factor": 1}}.get(t, {})  # size or scale_factor: neither is required alone
+        return {"type": t, **needs,
+                **{f: 1 for f, info in BY_TYPE[t].model_fields.items() if info.is_required() and f != "type"}}
 
-    layers = [minimal(t) for t in BY_TYPE if t not in ("flatten", "linear")] + [minimal("flatten"), minimal("linear")]
+    single = [t for t in BY_TYPE if not BY_TYPE[t].merge and t not in ("flatten", "linear")]
+    layers = [minimal(t) for t in single] + [minimal("flatten"), minimal("linear")]
     spec = spec_from(layers, (6, 6, 2))
     model = build(spec).eval()
     namespace = {}
@@ -200,12 +205,13 @@ stacks = st.tuples(st.lists(st.one_of(conv, pool, simple), min_size=1, max_size=
 
 def _torch_forward(layers, input_shape):
     """The same stack straight from torch.nn, each layer sized by the real tensor: output shape or an exception."""
-    from archspec.torchbuild.cnn_table import arguments
+    from archspec.torchbuild.cnn_table import layer_arguments
 
     x = torch.zeros(2, *torch_dims(input_shape))
     with torch.no_grad():
         for layer in layers:
-            x = getattr(torch.nn, TORCH[layer.type].cls)(**arguments(layer, hwc(x))).eval()(x)
+            args = layer_arguments(layer.type, layer.arguments(), hwc(x))
+            x = getattr(torch.nn, TORCH[layer.type].cls)(**args).eval()(x)
     return hwc(x)
 
 

@@ -22,8 +22,8 @@ def test_every_cnn_spec_matches_torch(path):
     report = check_file(path)
     assert report.valid, report.text()
     shapes = report.spec.shapes()
-    torch_shapes, torch_params = run_layers(report.spec.input, [l.model_dump(exclude_defaults=True) | {"type": l.type}
-                                                                for l in report.spec.layers])
+    torch_shapes, torch_params, _ = run_layers(report.spec.input, [l.model_dump(exclude_defaults=True, by_alias=True)
+                                                                   | {"type": l.type} for l in report.spec.layers])
     assert [x.output for x in shapes.layers] == torch_shapes
     assert shapes.params == torch_params
 
@@ -67,7 +67,7 @@ def test_random_stacks_agree_with_torch(h, w, c, layers, tail):
     spec = CnnSpec.model_validate({"kind": "cnn", "input": [h, w, c], "layers": layers})
     diags = spec.check()
     try:
-        torch_shapes, torch_params = run_layers((h, w, c), layers)
+        torch_shapes, torch_params, _ = run_layers((h, w, c), layers)
     except (RuntimeError, ValueError) as exc:
         assert diags, f"torch refused ({exc}) but archspec accepted {layers}"
         return
@@ -104,8 +104,14 @@ def test_macs_are_the_multiply_accumulates_torch_counts(path, tmp_path):
         path.write_text(GROUPED)
     spec = check_file(path).spec
     report, model = spec.shapes(), build(spec).eval()
-    x = torch.zeros(1, *torch_dims(spec.input_shape))
+    inputs = {}  # each layer's inputs in one real forward pass (layers may branch and merge)
+    hooks = [m.register_forward_pre_hook(lambda mod, args, name=name: inputs.setdefault(name, args))
+             for name, m in model.named_children()]
+    with torch.no_grad():
+        model(torch.zeros(1, *torch_dims(spec.input_shape)))
+    for h in hooks:
+        h.remove()
     for info, (name, module) in zip(report.layers, model.named_children()):
         with torch.no_grad(), FlopCounterMode(display=False) as counter:
-            x = module(x)
+            module(*inputs[name])
         assert counter.get_total_flops() == 2 * info.macs, name

@@ -16,6 +16,7 @@ from pydantic import Field, create_model
 from ..diagnostics import Diagnostic, did_you_mean, path_text
 from ..specbase import PositiveInt, Strict
 from .layers import BY_TYPE, Layer
+from .base import NOT_PARAMETERS
 from .shapes import ShapeReport, dims, layer_names
 
 Scalar = Union[bool, int, float, str]
@@ -106,7 +107,7 @@ def count_breaks(rule, n: int) -> bool:
 
 
 def _settings(type_name: str) -> set[str]:
-    return set(BY_TYPE[type_name].model_fields) - {"type", "name"}
+    return set(BY_TYPE[type_name].model_fields) - NOT_PARAMETERS
 
 
 @lru_cache(maxsize=None)

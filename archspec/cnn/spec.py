@@ -21,6 +21,7 @@ NAME_RULES = (
     (lambda n: not n.strip(), "it is blank (leave name out for the default, e.g. conv1)"),
     (taken_by_torch, "torch's nn.Module already has an attribute of that name"),
     (lambda n: "." in n, "it holds '.', which torch reads as a path to a sub-module"),
+    (lambda n: n == "input", "'input' names the network's input (from: input)"),
     (lambda n: any(not ch.isprintable() for ch in n), "it holds a line break or another control character"),
 )
 
@@ -81,16 +82,10 @@ class CnnSpec(SpecBase):
         return out
 
     def lower(self):
-        """One IR node per layer, chained after an input node."""
-        from ..ir import Edge, Graph, Node
+        """The IR graph: an input node, then one node per layer with its resolved attributes and shapes."""
+        from .lower import lower
 
-        nodes = [Node("input", "input", attrs={"shape": self.input_shape}, path=("input",))]
-        report = self.shapes()
-        for i, (layer, name) in enumerate(zip(self.layers, layer_names(self.layers))):
-            info = report.layers[i] if i < len(report.layers) else None
-            nodes.append(Node(name, layer.type, (Edge(nodes[-1].id),), {"layer": layer, "info": info},
-                              ("layers", i)))
-        return Graph(self.title, "cnn", nodes, [nodes[-1].id])
+        return lower(self.title, self.input_shape, self.layers)
 
 
 class RulesSpec(SpecBase):

@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Callable, Optional
 
 from ..cnn.layers import BY_TYPE, Layer, ShapeError, window
+from ..cnn.base import NOT_PARAMETERS
 from ..cnn.rules import Bounds, count_breaks, layer_breaks
 from ..cnn.shapes import BYTES_PER_VALUE
 from ..diagnostics import Diagnostic
@@ -285,7 +286,7 @@ def _steps(type_name: str, rules: dict, search: SearchConfig | None, fixed: dict
 
 def _fixed(type_name: str, rules: dict) -> dict:
     """Non-searched parameters pinned by an exact rule (e.g. bias: false, ceil_mode: true)."""
-    fields = set(BY_TYPE[type_name].model_fields) - {"type", "name", "out_channels", *SEARCHED}
+    fields = set(BY_TYPE[type_name].model_fields) - {*NOT_PARAMETERS, "out_channels", *SEARCHED}
     return {p: r for p, r in rules.items() if p in fields and not isinstance(r, Bounds)}
 
 

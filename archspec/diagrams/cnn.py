@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import re
 
-from ..cnn.layers import dims
+from ..cnn.base import dims
 from ..specbase import pair
 from .dot import Ids, b, digraph, font, html, rows, text, wrapped
 
-ACTIVATIONS = {"relu", "leaky_relu", "sigmoid", "tanh", "softmax"}
-GROUP_HEADS = {"conv2d", "linear"}  # group=True folds following batchnorm/activation layers into these
+ACTIVATIONS = {"relu", "leaky_relu", "sigmoid", "tanh", "softmax", "gelu", "silu"}
+GROUP_HEADS = {"conv2d", "convtranspose2d", "linear"}  # group=True folds following batchnorm/activation layers into these
 FILL = {"input": "#eeeeee", "conv2d": "#d6e6f7", "maxpool2d": "#dcefd6", "avgpool2d": "#dcefd6",
-        "adaptive_avgpool2d": "#dcefd6", "batchnorm2d": "#fdf2cc", "dropout": "#f2f2f2",
+        "adaptive_avgpool2d": "#dcefd6", "adaptive_maxpool2d": "#dcefd6", "upsample": "#dcefd6",
+        "convtranspose2d": "#d6e6f7", "identity": "#f2f2f2", "batchnorm2d": "#fdf2cc", "dropout": "#f2f2f2",
         "flatten": "#eeeeee", "linear": "#e4ddf2", **{a: "#fde7d2" for a in ACTIVATIONS}}
 BROKEN = {"error": ("#fbdada", "#c00000"), "warning": ("#fff1d6", "#c77700")}  # fill, ink
 WRAP = {"TB": 46, "LR": 30}
@@ -37,57 +38,90 @@ def _window(r, pad, short: bool) -> str:
     return f"k{k} s{s} p{pad}" if short else f"kernel {k}, stride {s}, padding {pad}"
 
 
-def _conv(layer, short=False) -> list[str]:
-    r = layer.resolved()
-    pad = layer.padding if isinstance(layer.padding, str) else _square(r["padding"])
+def _conv(node, short=False) -> list[str]:
+    a, r, info = node.attrs["args"], node.attrs["resolved"], node.attrs["info"]
+    pad = a["padding"] if isinstance(a["padding"], str) else _square(r["padding"])
     extra = [f"dilation {_square(r['dilation'])}"] if r["dilation"] != (1, 1) else []
-    extra += [f"groups {layer.groups}"] if layer.groups != 1 else []
-    extra += ["no bias"] if not layer.bias else []
-    return [_window(r, pad, short), ", ".join([f"{layer.out_channels:,} filters"] + extra)]
+    if info is not None and a["groups"] > 1 and a["groups"] == info.input[2]:
+        extra += ["depthwise"]  # one filter group per input channel
+    elif a["groups"] != 1:
+        extra += [f"groups {a['groups']}"]
+    extra += ["no bias"] if not a["bias"] else []
+    return [_window(r, pad, short), ", ".join([f"{a['out_channels']:,} filters"] + extra)]
 
 
-def _pool(layer, short=False) -> list[str]:
-    r = layer.resolved()
+def _deconv(node, short=False) -> list[str]:
+    a, r = node.attrs["args"], node.attrs["resolved"]
+    extra = [f"output padding {_square(tuple(pair(a['output_padding'])))}"] if pair(a["output_padding"]) != (0, 0) else []
+    extra += [f"dilation {_square(r['dilation'])}"] if r["dilation"] != (1, 1) else []
+    extra += [f"groups {a['groups']}"] if a["groups"] != 1 else []
+    extra += ["no bias"] if not a["bias"] else []
+    return [_window(r, _square(r["padding"]), short), ", ".join([f"{a['out_channels']:,} filters"] + extra)]
+
+
+def _pool(node, short=False) -> list[str]:
+    a, r = node.attrs["args"], node.attrs["resolved"]
     extra = [f"dilation {_square(r['dilation'])}"] if r.get("dilation", (1, 1)) != (1, 1) else []
-    extra += ["ceil_mode"] if layer.ceil_mode else []
-    extra += ["count_include_pad=False"] if getattr(layer, "count_include_pad", True) is False else []
+    extra += ["ceil_mode"] if a["ceil_mode"] else []
+    extra += ["count_include_pad=False"] if a.get("count_include_pad", True) is False else []
     return [_window(r, _square(r["padding"]), short)] + ([", ".join(extra)] if extra else [])
+
+
+def _upsample(node, short=False) -> list[str]:
+    a = node.attrs["args"]
+    how = f"size {_xy(a['size'])}" if a["size"] is not None else "scale " + (
+        "x".join(f"{v:g}" for v in a["scale_factor"]) if isinstance(a["scale_factor"], list) else f"{a['scale_factor']:g}")
+    return [f"{how}, {a['mode']}" + (f", align_corners={a['align_corners']}" if a["align_corners"] is not None else "")]
+
+
+def _nothing(node, short=False) -> list[str]:
+    return []
 
 
 # layer type -> the parameter lines a student needs (others: the non-default settings)
 DETAILS = {
     "conv2d": _conv,
+    "convtranspose2d": _deconv,
     "maxpool2d": _pool,
     "avgpool2d": _pool,
-    "adaptive_avgpool2d": lambda l, short: [f"output size {_xy(l.output_size)}"],
-    "dropout": lambda l, short: [f"p = {l.p:g}"],
-    "leaky_relu": lambda l, short: [f"negative slope {l.negative_slope:g}"],
-    "linear": lambda l, short: [f"{l.out_features:,} units" + ("" if l.bias else ", no bias")],
-    "flatten": lambda l, short: [],
-    **{a: (lambda l, short: []) for a in ACTIVATIONS - {"leaky_relu"}},
+    "adaptive_avgpool2d": lambda n, short: [f"output size {_xy(n.attrs['args']['output_size'])}"],
+    "adaptive_maxpool2d": lambda n, short: [f"output size {_xy(n.attrs['args']['output_size'])}"],
+    "upsample": _upsample,
+    "dropout": lambda n, short: [f"p = {n.attrs['args']['p']:g}"],
+    "leaky_relu": lambda n, short: [f"negative slope {n.attrs['args']['negative_slope']:g}"],
+    "linear": lambda n, short: [f"{n.attrs['args']['out_features']:,} units" + ("" if n.attrs["args"]["bias"] else ", no bias")],
+    "flatten": _nothing,
+    "identity": _nothing,
+    **{a: _nothing for a in ACTIVATIONS - {"leaky_relu"}},
 }
+MERGE_SIGN = {"add": "+", "concat": "concat", "multiply": "\u00d7"}
 LEGEND = {"LR": "k = kernel, s = stride, p = padding", "TB": None}  # the compact layout's shorthand
 
 
-def _details(layer, layout: str) -> list[str]:
-    fn = DETAILS.get(layer.type)
+def _details(node, layout: str) -> list[str]:
+    fn = DETAILS.get(node.op)
     if fn is not None:
-        return fn(layer, layout == "LR")
-    return [layer.settings()] if layer.settings() else []
+        return fn(node, layout == "LR")
+    return [node.attrs["settings"]] if node.attrs["settings"] else []
 
 
 def _dims(shape, layout) -> str:
     return dims(shape, " x " if layout == "TB" else "x")
 
 
-def _groups(nodes, group: bool) -> list[list]:
-    """Runs of IR layer nodes drawn as one box: [conv, (bn), act] when grouping, else singletons."""
+def _groups(graph, group: bool) -> list[list]:
+    """Runs of IR layer nodes drawn as one box: [conv, (bn), act] when grouping, else singletons. A layer
+    joins the box before it only when it takes that box's last layer, and nothing else takes that layer."""
+    takers: dict[str, int] = {}
+    for node, edge in graph.edges():
+        takers[edge.src] = takers.get(edge.src, 0) + 1
     out: list[list] = []
-    for node in nodes:
+    for node in graph.nodes[1:]:
         head = out[-1][0] if out else None
         if (group and head is not None and head.op in GROUP_HEADS and
                 (node.op == "batchnorm2d" or node.op in ACTIVATIONS) and
-                not any(m.op in ACTIVATIONS for m in out[-1])):
+                not any(m.op in ACTIVATIONS for m in out[-1]) and
+                [e.src for e in node.inputs] == [out[-1][-1].id] and takers.get(out[-1][-1].id) == 1):
             out[-1].append(node)
         else:
             out.append([node])
@@ -119,7 +153,7 @@ def _box(members, problems, layout, fails_here):
     kind = font(text(" + ".join(m.op for m in members)), "#555555")
     lines = [f"{b(name)}  {kind}"] if layout == "TB" else [b(name), kind]  # LR: narrow boxes
     for m in members:
-        lines += [wrapped(line, WRAP[layout]) for line in _details(m.attrs["layer"], layout)]
+        lines += [wrapped(line, WRAP[layout]) for line in _details(m, layout)]
     params = sum(m.attrs["info"].params for m in members if m.attrs["info"] is not None)
     if params:
         lines.append(font(f"{params:,} params", "#555555", 10))
@@ -179,27 +213,60 @@ def _note(spec, loose, n_broken_layers, layout):
     return rows(lines, align="LEFT")
 
 
+def _fails_here(graph, node) -> bool:
+    """Shape inference stops at this layer (its inputs are known, or its from: is broken)."""
+    return node.attrs["info"] is None and all(graph.node(e.src).attrs["output"] is not None for e in node.inputs)
+
+
+def _merge(g, node_id, member, problems, layout):
+    """A merge as a small labelled circle: +, concat or x, with its output shape."""
+    info = member.attrs["info"]
+    shape = _dims(info.output, layout) if info is not None else "shape unknown"
+    lines = [b(text(MERGE_SIGN[member.op])), font(text(shape), "#555555", 9), font(text(member.id), "#777777", 9)]
+    lines += [font("\u2717 " + wrapped(_strip_name(d.message, owner), WRAP[layout]), BROKEN[d.severity][1], 10)
+              for d, owner in problems]
+    ink = BROKEN["error"][1] if problems else "#444444"
+    g.node(node_id, html(rows(lines)), shape="ellipse" if member.op == "concat" else "circle", style="filled",
+           fillcolor=BROKEN["error"][0] if problems else "#ffffff", color=ink, margin="0.02",
+           penwidth="2.5" if problems else "1", **{"class": f"merge {member.op}" + (" broken" if problems else "")})
+    return bool(problems)
+
+
 def render(spec, layout: str = "TB", group: bool = False, **_options):
-    """graphviz.Digraph of a cnn spec (works on designs that break rules or fail shape inference)."""
+    """graphviz.Digraph of a cnn spec (works on designs that break rules or fail shape inference). A spec
+    whose layers branch draws each layer's inputs as edges: shortcuts (an edge that skips ahead) in blue,
+    merges as small circles."""
     graph = spec.lower()
     per_layer, loose = _problems_by_layer(spec.check())
     g = digraph(spec.title, layout, "cnn", subtitle=LEGEND[layout])
     g.attr(ranksep="0.3", nodesep="0.25")
     g.attr("node", shape="box", style="rounded,filled", margin="0.12,0.05")
     ids = Ids()
-    first, *layers = graph.nodes
+    first = graph.nodes[0]
     g.node("g_input", html(rows([b("input"), text(_dims(first.attrs["shape"], layout))])),
            fillcolor=FILL["input"], color="#444444", **{"class": "input"})
     previous, broken = "g_input", 0
-    failing = next((n for n in layers if n.attrs["info"] is None), None)  # where shape inference stops
-    for members in _groups(layers, group):
+    box_of = {"input": "g_input"}  # node id -> the DOT id of the box drawing it
+    branches = graph.facts["graph"]
+    for members in _groups(graph, group):
         problems = [(d, m.id) for m in members for d in per_layer.get(m.path[1], [])]
-        label, fill, ink, bad = _box(members, problems, layout, failing in members)
-        broken += bad
         node = ids.new(members[0].id)
-        css = "layer " + " ".join(dict.fromkeys(m.op for m in members)) + (" broken" if bad else "")
-        g.node(node, html(label), fillcolor=fill, color=ink, penwidth="2.5" if bad else "1", **{"class": css})
-        g.edge(previous, node)
+        if members[0].attrs["merge"]:
+            broken += _merge(g, node, members[0], problems, layout)
+        else:
+            label, fill, ink, bad = _box(members, problems, layout, any(_fails_here(graph, m) for m in members))
+            broken += bad
+            css = "layer " + " ".join(dict.fromkeys(m.op for m in members)) + (" broken" if bad else "")
+            g.node(node, html(label), fillcolor=fill, color=ink, penwidth="2.5" if bad else "1", **{"class": css})
+        box_of.update({m.id: node for m in members})
+        if not branches:
+            g.edge(previous, node)
+        head = members[0]
+        for k, src in enumerate(dict.fromkeys(box_of[e.src] for e in head.inputs) if branches else ()):
+            if k == 0 and (head.attrs["follows"] or head.attrs["merge"]):  # the main line: kept straight
+                g.edge(src, node, weight="4")
+            else:  # a shortcut or branch: routed around the boxes, in colour
+                g.edge(src, node, color="#1f5fbf", penwidth="1.6", **{"class": "skip"})
         previous = node
     note = _note(spec, loose, broken, layout)
     if note is not None:

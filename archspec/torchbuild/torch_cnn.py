@@ -1,14 +1,15 @@
-"""kind: cnn -> ``nn.Sequential`` with one named module per spec layer (constructors from ``cnn_table``)."""
+"""kind: cnn -> a torch module with one named sub-module per spec layer, built from the IR graph
+(constructors from ``cnn_table``): ``nn.Sequential`` for a stack, ``GraphNet`` when layers branch."""
 from __future__ import annotations
 
 import os
 
 from torch import nn
 
-from ..cnn.shapes import BYTES_PER_VALUE, layer_names
+from ..cnn.shapes import BYTES_PER_VALUE
 from ..diagnostics import Diagnostic
 from ..tables import human
-from . import located_error
+from . import located_error, merge_ops
 from .cnn_table import TORCH, arguments
 
 
@@ -22,37 +23,69 @@ def physical_memory() -> int | None:
 
 def _too_large(report, why: str) -> Diagnostic:
     """Weights that cannot be allocated, at the layer that holds most of them."""
-    i = max(range(len(report.layers)), key=lambda j: report.layers[j].params)
-    big = report.layers[i]
+    big = max(report.layers, key=lambda x: x.params)
     return Diagnostic("model-too-large", f"the model's {report.params:,} parameters need "
                       f"{human(report.params * BYTES_PER_VALUE)}B as float32, {why}; {big.name} holds "
-                      f"{big.params:,} of them", ("layers", i),
+                      f"{big.params:,} of them", ("layers", big.index - 1),
                       hint="use fewer channels or features, or downsample more before flatten "
                            "(`archspec shapes` shows each layer's parameters)")
 
 
-def build(spec) -> nn.Sequential:
+class GraphNet(nn.Module):
+    """Sub-modules in spec order, named as the spec's layers; ``forward`` follows the graph: each layer takes
+    the outputs its ``from:`` names, and an output is dropped after its last consumer (shortcuts stay alive
+    only until their merge). Input: N x C x H x W (or N x features)."""
+
+    def __init__(self, plan: list[tuple[str, tuple[str, ...]]], output: str):
+        super().__init__()
+        self.plan, self.output = plan, output  # (layer name, names of its inputs; 'input' is the network input)
+        last: dict[str, int] = {}
+        for i, (_, sources) in enumerate(plan):
+            for s in sources:
+                last[s] = i
+        self.drop = [[s for s in dict.fromkeys(sources) if last[s] == i and s != output]
+                     for i, (_, sources) in enumerate(plan)]
+
+    def forward(self, x):
+        values = {"input": x}
+        for (name, sources), drop in zip(self.plan, self.drop):
+            values[name] = self._modules[name](*[values[s] for s in sources])
+            for s in drop:
+                del values[s]
+        return values[self.output]
+
+
+def _module(node):
+    ctor = TORCH[node.op]
+    return getattr(merge_ops if ctor.merge else nn, ctor.cls)(**({} if ctor.merge else arguments(node)))
+
+
+def build(spec) -> nn.Module:
     """The spec's network; ``model.conv1`` is the spec's layer ``conv1``. Input: N x C x H x W."""
-    report = spec.shapes()
+    graph = spec.lower()
+    report = graph.facts["report"]
     if not report.complete:
         raise located_error(spec, *report.diagnostics)
     memory = physical_memory()
     if memory is not None and report.params * BYTES_PER_VALUE > memory:  # refused before torch tries
         raise located_error(spec, _too_large(report, f"more than this machine's {human(memory)}B of memory"))
-    model = nn.Sequential()
+    layers = graph.nodes[1:]
+    chain = not graph.facts["graph"]
+    model = nn.Sequential() if chain else GraphNet([(n.id, tuple(e.src for e in n.inputs)) for n in layers],
+                                                   graph.outputs[0])
     problems = []
-    for i, (layer, name, info) in enumerate(zip(spec.layers, layer_names(spec.layers), report.layers)):
+    for node in layers:
         try:
-            module = getattr(nn, TORCH[layer.type].cls)(**arguments(layer, info.input))
+            module = _module(node)
         except (RuntimeError, MemoryError) as exc:
             if isinstance(exc, RuntimeError) and "alloc" not in str(exc).lower():
                 raise
             raise located_error(spec, _too_large(report, "more than torch could allocate")) from None
         try:
-            model.add_module(name, module)
+            model.add_module(node.id, module)
         except (KeyError, TypeError) as exc:  # '.' in the name, or a name nn.Module already uses ('forward')
-            problems.append(Diagnostic("bad-module-name", f"layer name {name!r} cannot name a torch module: "
-                                       f"{str(exc).strip(chr(34))}", ("layers", i, "name"),
+            problems.append(Diagnostic("bad-module-name", f"layer name {node.id!r} cannot name a torch module: "
+                                       f"{str(exc).strip(chr(34))}", node.path + ("name",),
                                        hint="use letters, digits and underscores, e.g. conv_1"))
     if problems:
         raise located_error(spec, *problems)
