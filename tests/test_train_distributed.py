@@ -31,9 +31,11 @@ SPEC = """\
 kind: cnn
 name: ddp-digits
 input: [8, 8, 1]
-layers:
+layers:  # a residual block: the DDP runs below train a graph (from:, add), as stacks train
   - {type: conv2d, out_channels: 8, kernel_size: 3, padding: 1}
-  - {type: relu}
+  - {type: relu, name: stem}
+  - {type: conv2d, out_channels: 8, kernel_size: 3, padding: 1}
+  - {type: add, from: [conv2, stem]}
   - {type: maxpool2d, kernel_size: 2}
   - {type: flatten}
   - {type: linear, out_features: 10}

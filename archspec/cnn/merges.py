@@ -34,7 +34,7 @@ class Add(_Merge):
                              f"{_listed(inputs)}", "from",
                              hint="match them first, e.g. a 1x1 conv2d with the stride and out_channels of the "
                                   "other branch on the shortcut")
-        return first, [f"{' + '.join(dims(s) for _, s in inputs)}: element-wise sum, shape unchanged"]
+        return first, [f"{' + '.join(dims(s) for _, s in inputs)}: one shape, summed element by element"]
 
 
 class Concat(_Merge):
@@ -58,7 +58,7 @@ class Concat(_Merge):
                              hint="resize one branch first (a strided conv or pool, upsample, or padding that "
                                   "keeps the size)")
         c = sum(shape[2] for _, shape in inputs)
-        return (h, w, c), [f"C: {' + '.join(str(s[2]) for _, s in inputs)} = {c}  (H x W {h} x {w} kept)"]
+        return (h, w, c), [f"C: {' + '.join(str(s[2]) for _, s in inputs)} = {c}  (H x W match: {h} x {w})"]
 
 
 class Multiply(_Merge):

@@ -99,7 +99,8 @@ class Upsample(Layer):
         if (self.size is None) == (self.scale_factor is None):
             raise ShapeError("upsample-size", "upsample takes either size or scale_factor" +
                              (", not both" if self.size is not None else ", and neither is given"),
-                             "size" if self.size is not None else None, hint="e.g. scale_factor: 2")
+                             "size" if self.size is not None else None,
+                             hint="remove one of them" if self.size is not None else "e.g. scale_factor: 2")
         if self.align_corners is not None and self.mode == "nearest":
             raise ShapeError("upsample-align", "align_corners only applies to mode: bilinear (PyTorch refuses it "
                              "with nearest)", "align_corners", hint="remove align_corners, or use mode: bilinear")

@@ -1,4 +1,5 @@
-"""Attribute names torch's ``nn.Sequential`` (an ``nn.Module``) already has, so no layer may take them.
+"""Attribute names torch's ``nn.Sequential`` (an ``nn.Module``) and archspec's ``GraphNet`` already have, so no
+layer may take them.
 
 ``add_module('forward', ...)`` raises, and in generated code ``self.eval = nn.Conv2d(...)`` would be
 shadowed by the method. Kept here, not read from torch, so that ``validate`` need not import torch;
@@ -21,7 +22,8 @@ MODULE_ATTRIBUTES = frozenset("""
     register_load_state_dict_pre_hook register_module register_parameter register_state_dict_post_hook
     register_state_dict_pre_hook requires_grad_ set_extra_state set_submodule share_memory state_dict to
     to_empty train training type xpu zero_grad
-""".split())
+    _plan _result _drop
+""".split())  # the last line: archspec's GraphNet (archspec/torchbuild/torch_cnn.py) keeps its wiring there
 
 
 def taken_by_torch(name: str) -> bool:

@@ -38,6 +38,7 @@ class Wiring:
 
 
 def _resolve(name: str, i: int, names: list[str], first: dict, owner: str, at: tuple) -> int | Diagnostic:
+    """The index ``from: name`` on layer ``i`` means, or the diagnostic of why it cannot be taken."""
     if name == "input":
         return INPUT
     j = first.get(name)
@@ -48,7 +49,7 @@ def _resolve(name: str, i: int, names: list[str], first: dict, owner: str, at: t
                           hint="name an earlier layer, or 'input' for the network input")
     if j is not None:
         return Diagnostic("from-later", f"{owner} takes {name}, which comes later (layer {j + 1}); a layer takes "
-                          "only earlier layers' outputs", at, hint=f"move {name} before {owner}, or name an earlier layer")
+                          "only earlier layers' outputs", at, hint=f"move {name} before {names[i]}, or name an earlier layer")
     earlier = names[:i] + ["input"]
     hint = did_you_mean(name, earlier) or ("the first layer can take only 'input'" if i == 0 else
                                            f"earlier layers: {', '.join(earlier[-6:])}")

@@ -14,6 +14,8 @@ from .space import Space, build_space
 
 KINDS = ("cnn", "rules")
 RULE_PROBLEMS = ("unknown-rule", "bad-rule", "rules-file")  # codes of rules that cannot be searched
+GRAPH_NOTE = ("the spec's layers branch or merge (from:), but the search writes sequential designs only "
+              "(convs and pools, then the classifier) under its rules and input; the spec's own layers are not searched")
 _SearchDoc = create_model("SearchDoc", search=(SearchConfig, ...))
 
 
@@ -38,6 +40,8 @@ class Problem:
         space = build_space(self.input, self.rules, self.search)
         space.place, space.file = self.place, self.file
         space.problems = [self.place(d) for d in space.problems]
+        if self.spec is not None and any(layer.from_ is not None for layer in self.spec.layers):
+            space.notes.insert(0, GRAPH_NOTE)
         return space
 
 

@@ -226,7 +226,8 @@ def _merge(g, node_id, member, problems, layout):
     lines += [font("\u2717 " + wrapped(_strip_name(d.message, owner), WRAP[layout]), BROKEN[d.severity][1], 10)
               for d, owner in problems]
     ink = BROKEN["error"][1] if problems else "#444444"
-    g.node(node_id, html(rows(lines)), shape="ellipse" if member.op == "concat" else "circle", style="filled",
+    shape = "box" if problems else "ellipse" if member.op == "concat" else "circle"  # a box holds the reasons
+    g.node(node_id, html(rows(lines)), shape=shape, style="rounded,filled" if problems else "filled",
            fillcolor=BROKEN["error"][0] if problems else "#ffffff", color=ink, margin="0.02",
            penwidth="2.5" if problems else "1", **{"class": f"merge {member.op}" + (" broken" if problems else "")})
     return bool(problems)

@@ -38,21 +38,22 @@ class GraphNet(nn.Module):
 
     def __init__(self, plan: list[tuple[str, tuple[str, ...]]], output: str):
         super().__init__()
-        self.plan, self.output = plan, output  # (layer name, names of its inputs; 'input' is the network input)
+        # (layer name, names of its inputs; 'input' is the network input); names listed in cnn/torch_names.py
+        self._plan, self._result = plan, output
         last: dict[str, int] = {}
         for i, (_, sources) in enumerate(plan):
             for s in sources:
                 last[s] = i
-        self.drop = [[s for s in dict.fromkeys(sources) if last[s] == i and s != output]
+        self._drop = [[s for s in dict.fromkeys(sources) if last[s] == i and s != output]
                      for i, (_, sources) in enumerate(plan)]
 
     def forward(self, x):
         values = {"input": x}
-        for (name, sources), drop in zip(self.plan, self.drop):
+        for (name, sources), drop in zip(self._plan, self._drop):
             values[name] = self._modules[name](*[values[s] for s in sources])
             for s in drop:
                 del values[s]
-        return values[self.output]
+        return values[self._result]
 
 
 def _module(node):
