@@ -13,12 +13,14 @@ import importlib
 #   answers: (spec, rtol) -> list[archspec.answers.AnswerResult]
 #   render:  (spec, **options) -> graphviz.Digraph
 #   build:   (spec) -> torch.nn.Module
+#   prepare: (loader Document) -> (Document, diagnostics): rewrites the data before the model reads it
 KINDS: dict[str, dict[str, str]] = {
     "cnn": {
         "model": "archspec.cnn.spec:CnnSpec",
         "explain": "archspec.cnn.explain:explain",
         "build": "archspec.torchbuild.torch_cnn:build",
         "render": "archspec.diagrams.cnn:render",
+        "prepare": "archspec.cnn.blocks:prepare",
     },
     "rules": {"model": "archspec.cnn.spec:RulesSpec"},
     "equations": {"model": "archspec.equations.spec:EquationsSpec", "explain": "archspec.equations.explain:explain",

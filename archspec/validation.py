@@ -10,7 +10,7 @@ from pathlib import Path as FsPath
 from pydantic import BaseModel, ValidationError
 
 from .diagnostics import Diagnostic, Report, SpecError, did_you_mean, path_text, shown
-from .kinds import KINDS, available_kinds, model_for
+from .kinds import KINDS, available_kinds, capability, model_for
 from .loader import Document, load_file, load_text
 
 
@@ -217,6 +217,12 @@ def parse_document(doc: Document):
             diag = Diagnostic("unknown-kind", f"unknown kind {kind!r}", ("kind",),
                               hint=did_you_mean(kind, KINDS) or f"known kinds: {', '.join(available_kinds())}")
         return None, [doc.source.place(diag)]
+    prepare = capability(kind, "prepare")  # e.g. cnn: expand blocks into layers, placed where written
+    if prepare is not None:
+        doc, problems = prepare(doc)
+        if problems:
+            return None, sorted(problems, key=lambda d: (d.line, d.column))
+        data = doc.data
     model = model_for(kind)
     try:
         spec = model.model_validate(data, context={"file": doc.file})

@@ -79,9 +79,13 @@ class Layer(Strict):
     spatial: ClassVar[bool] = False  # needs an H x W x C input
     merge: ClassVar[bool] = False  # takes two or more inputs (add, concat, multiply)
 
+    @classmethod
+    def prefix_for(cls, values: dict) -> str:
+        """The start of the default name of a layer with these values (conv -> conv1, conv2, ...)."""
+        return cls.prefix
+
     def default_prefix(self) -> str:
-        """The start of the default name (conv -> conv1, conv2, ...)."""
-        return self.prefix
+        return type(self).prefix_for(self.model_dump())
 
     def check_settings(self) -> None:
         """Raise ShapeError for a problem no input shape can fix (PyTorch would refuse the module)."""

@@ -64,8 +64,10 @@ class _Adaptive(Layer):
     spatial: ClassVar[bool] = True
     names: ClassVar[tuple[str, str]] = ("gap", "apool")  # default-name prefix: global (1 x 1), otherwise
 
-    def default_prefix(self):
-        return self.names[pair(self.output_size) != (1, 1)]
+    @classmethod
+    def prefix_for(cls, values):
+        size = values.get("output_size", 1)
+        return cls.names[size not in (1, [1, 1], (1, 1))]
 
     def output_shape(self, shape):
         oh, ow = pair(self.output_size)

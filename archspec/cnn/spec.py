@@ -9,6 +9,7 @@ from pydantic import Field
 from ..diagnostics import Diagnostic
 from ..specbase import PositiveInt, SpecBase
 from ..training.config import TrainConfig
+from .blocks import BlockDef, origins_of
 from .layers import AnyLayer
 from .rules import Constraints, check_rules, load_rules_file, rule_problems
 from .search import SearchConfig
@@ -30,7 +31,11 @@ class CnnSpec(SpecBase):
     kind: Literal["cnn"]
     input: Annotated[list[PositiveInt], Field(min_length=1, max_length=3,
                                               description="[H, W, C] for images, or [N] for flat inputs")]
-    layers: Annotated[list[AnyLayer], Field(min_length=1)]
+    layers: Annotated[list[AnyLayer], Field(min_length=1, description="the layers in order; an entry "
+                                            "{block: NAME, ...} uses a block (see blocks)")]
+    blocks: Optional[dict[str, BlockDef]] = Field(None, description="reusable layer lists with parameters: "
+                                                  "{NAME: {params: {p: default}, layers: [...]}}; expanded "
+                                                  "before anything else reads the spec")
     constraints: Union[Constraints, str, None] = Field(
         None, description="design rules, or the path of a YAML file holding them (relative to this spec)")
     search: Optional[SearchConfig] = Field(None, description="narrows the design space of `archspec design`")
@@ -60,9 +65,12 @@ class CnnSpec(SpecBase):
                                   hint="add the channel count, e.g. [28, 28, 1]"))
             return out
         names = layer_names(self.layers)
+        origins = origins_of(self)
         seen: dict[str, int] = {}
         for i, name in enumerate(names):
-            bad = next((why for test, why in NAME_RULES if test(name)), None)
+            expanded = origins is not None and origins[i].uses  # 'use.layer': each part as written is a name
+            bad = next((why for part in (name.split(".") if expanded else [name])
+                        for test, why in NAME_RULES if test(part)), None)
             if bad:
                 out.append(Diagnostic("bad-name", f"layer name {name!r} cannot name a torch module: {bad}",
                                       ("layers", i, "name"), hint="use letters, digits and underscores, e.g. conv_1"))

@@ -29,10 +29,26 @@ def _shape(shape) -> str:
 
 
 def _attr(name: str) -> tuple[str, str]:
-    """(assignment target, call expression) for a layer name; non-identifiers go through add_module."""
-    if name.isidentifier() and not keyword.iskeyword(name):
+    """(assignment target, call expression) for a layer name; 'use.layer' names are attributes of the use's
+    container; parts that are not identifiers go through add_module."""
+    parts = name.split(".")
+    if all(p.isidentifier() and not keyword.iskeyword(p) for p in parts):
         return f"self.{name} = ", f"self.{name}"
-    return f"self.add_module({name!r}, ", f"self.get_submodule({name!r})"
+    parent, _, last = name.rpartition(".")
+    owner = f"self.get_submodule({parent!r})" if parent else "self"
+    return f"{owner}.add_module({last!r}, ", f"self.get_submodule({name!r})"
+
+
+def _containers(name: str, made: set) -> list[str]:
+    """Lines creating the empty nn.Module containers a 'use.layer' name needs, once each."""
+    parts, out = name.split("."), []
+    for k in range(1, len(parts)):
+        prefix = ".".join(parts[:k])
+        if prefix not in made:
+            made.add(prefix)
+            target, _ = _attr(prefix)
+            out.append(f"        {target}nn.Module(){')' if '.add_module(' in target else ''}")
+    return out
 
 
 def _variables(graph) -> dict[str, str]:
@@ -65,7 +81,7 @@ def generate(spec) -> str:
     example = ", ".join(map(str, (1, *torch_dims(h))))
     chain = not graph.facts["graph"]
     var = _variables(graph)
-    init, fwd = [], []
+    init, fwd, made = [], [], set()
     for node in graph.nodes[1:]:
         info = node.attrs["info"]
         sources = [e.src for e in node.inputs]
@@ -73,8 +89,9 @@ def generate(spec) -> str:
             expr = merge_source(node.op, [var[s] for s in sources], list(info.inputs))
         else:
             args = ", ".join(f"{k}={v!r}" for k, v in arguments(node).items())
+            init += _containers(node.id, made)
             target, call = _attr(node.id)
-            close = ")" if target.startswith("self.add_module") else ""
+            close = ")" if ".add_module(" in target else ""
             params = f"  # {info.params:,} parameters" if info.params else ""
             init.append(f"        {target}nn.{TORCH[node.op].cls}({args}){close}{params}")
             expr = f"{call}({'x' if chain else var[sources[0]]})"

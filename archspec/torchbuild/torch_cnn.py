@@ -50,10 +50,21 @@ class GraphNet(nn.Module):
     def forward(self, x):
         values = {"input": x}
         for (name, sources), drop in zip(self._plan, self._drop):
-            values[name] = self._modules[name](*[values[s] for s in sources])
+            values[name] = self.get_submodule(name)(*[values[s] for s in sources])
             for s in drop:
                 del values[s]
         return values[self._result]
+
+
+def _attach(model: nn.Module, name: str, module: nn.Module) -> None:
+    """``model.add_module`` for 'use.layer' names too: a block use is a container of its layers, so the
+    state_dict keys read 'layer2_0.conv1.weight', as torchvision's do."""
+    *parents, last = name.split(".")
+    for part in parents:
+        if part not in model._modules:
+            model.add_module(part, nn.Module())
+        model = model._modules[part]
+    model.add_module(last, module)
 
 
 def _module(node):
@@ -71,7 +82,7 @@ def build(spec) -> nn.Module:
     if memory is not None and report.params * BYTES_PER_VALUE > memory:  # refused before torch tries
         raise located_error(spec, _too_large(report, f"more than this machine's {human(memory)}B of memory"))
     layers = graph.nodes[1:]
-    chain = not graph.facts["graph"]
+    chain = not graph.facts["graph"] and not any("." in n.id for n in layers)  # Sequential runs flat children
     model = nn.Sequential() if chain else GraphNet([(n.id, tuple(e.src for e in n.inputs)) for n in layers],
                                                    graph.outputs[0])
     problems = []
@@ -83,7 +94,7 @@ def build(spec) -> nn.Module:
                 raise
             raise located_error(spec, _too_large(report, "more than torch could allocate")) from None
         try:
-            model.add_module(node.id, module)
+            _attach(model, node.id, module)
         except (KeyError, TypeError) as exc:  # '.' in the name, or a name nn.Module already uses ('forward')
             problems.append(Diagnostic("bad-module-name", f"layer name {node.id!r} cannot name a torch module: "
                                        f"{str(exc).strip(chr(34))}", node.path + ("name",),
