@@ -60,16 +60,41 @@ def _inputs(x) -> str:
     return ", ".join(dims(s) for s in x.inputs) if len(x.inputs) > 1 else dims(x.input)
 
 
-def shapes_table(report: ShapeReport, fmt: str = "text", title: str | None = None) -> str:
-    """The shape table; a graph spec (some layer says from:) gets a 'from' column."""
+def segments(report: ShapeReport) -> list[tuple]:
+    """The layers in runs: ('use', Use, [LayerInfo]) for each top-level block use, ('layer', None, [info])."""
+    out: list[tuple] = []
+    for x in report.layers:
+        uses = report.uses_of(x)
+        if uses and out and out[-1][0] == "use" and out[-1][1].name == uses[0].name:
+            out[-1][2].append(x)
+        else:
+            out.append(("use", uses[0], [x]) if uses else ("layer", None, [x]))
+    return out
+
+
+def shapes_table(report: ShapeReport, fmt: str = "text", title: str | None = None, collapse: bool = False) -> str:
+    """The shape table; a graph spec (some layer says from:) gets a 'from' column; a spec with blocks gets a
+    row per block use (its input and output, params and MACs) above its layers, or only those with collapse."""
     frm = [lambda x: ", ".join(x.sources)] if report.graph else []
     headers = ["#", "layer", "type", *(["from"] if frm else []), "settings", "input", "output", "params", "MACs",
                "arithmetic"]
     right = {0, 6 + len(frm), 7 + len(frm)}
-    rows = [["", "input", "", *[""] * len(frm), "", "", dims(report.input), "", "", ""]]
-    rows += [[x.index, x.name, x.type, *[f(x) for f in frm], x.settings, _inputs(x), dims(x.output), f"{x.params:,}",
-              f"{x.macs:,}", grouped(formula_text(x.formulas))] for x in report.layers]
-    rows.append(["", "total", "", *[""] * len(frm), "", "", "", f"{report.params:,}", f"{report.macs:,}", ""])
+    blank = [""] * len(frm)
+
+    def row(x):
+        return [x.index, x.name, x.type, *[f(x) for f in frm], x.settings, _inputs(x), dims(x.output),
+                f"{x.params:,}", f"{x.macs:,}", grouped(formula_text(x.formulas))]
+
+    rows = [["", "input", "", *blank, "", "", dims(report.input), "", "", ""]]
+    for kind, use, infos in segments(report):
+        if kind == "use":
+            first, last = infos[0], infos[-1]
+            rows.append([f"{first.index}-{last.index}", f"[{use.name}]", f"block {use.block}", *blank,
+                         f"{len(infos)} layers", _inputs(first), dims(last.output),
+                         f"{sum(x.params for x in infos):,}", f"{sum(x.macs for x in infos):,}", ""])
+        if kind == "layer" or not collapse:
+            rows += [row(x) for x in infos]
+    rows.append(["", "total", "", *blank, "", "", "", f"{report.params:,}", f"{report.macs:,}", ""])
     out = table(headers, rows, fmt, right=right)
     foot = (f"params {report.params:,} ({human(report.params * 4)}B as float32), MACs {report.macs:,} "
             f"({human(report.macs)}), activations {human(report.memory)}B per sample")

@@ -40,6 +40,7 @@ class Use:
     entry: str  # the full name of the use entry as written (without _k for a repetition), for grouping
     repeat: int = 1
     stage: str | None = None
+    values: tuple = ()  # (parameter, value) of each parameter the use gives, for diagrams and tables
 
 
 @dataclass(frozen=True)
@@ -191,10 +192,11 @@ class Expansion:
         stage = entry.get("stage")
         source = entry.get("from")
         take = self.resolve(source, scope, at + ("from",)) if source is not None else (
-            scope[IN] if first and scope is not None else None)
+            scope[IN] if first and scope is not None and scope[IN] != self.previous() else None)
         for r in range(repeat):
             rname = full if repeat == 1 else f"{full}_{r}"
-            use = Use(rname, block, at, full, repeat, stage if isinstance(stage, str) else None)
+            use = Use(rname, block, at, full, repeat, stage if isinstance(stage, str) else None,
+                      tuple((k, v) for k, (v, _) in given.items()))
             inner = {IN: take if take is not None else self.previous()}
             for j, raw in enumerate(definition["layers"]):
                 where = ("blocks", block, "layers", j)
@@ -211,8 +213,8 @@ class Expansion:
                 layer = _substitute(raw, values, filled, where, self.problems)
                 own = layer.get("name") if isinstance(layer.get("name"), str) else None
                 self.rewire(layer, inner, where)
-                if j == 0 and "from" not in layer and take is not None:
-                    layer["from"] = take
+                if j == 0 and "from" not in layer and take is not None and take != self.previous():
+                    layer["from"] = take  # the block's input is not the layer before it
                 count = sum(1 for k in range(j) if prefix_for(definition["layers"][k]) == prefix_for(layer))
                 own = own or f"{prefix_for(layer)}{count + 1}"
                 layer["name"] = f"{rname}.{own}"

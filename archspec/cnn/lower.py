@@ -22,8 +22,10 @@ def node_ids(names: list[str]) -> list[str]:
     return out
 
 
-def lower(title: str, input_shape: Shape, layers: list[Layer]) -> Graph:
+def lower(title: str, input_shape: Shape, layers: list[Layer], uses: list[tuple] | None = None) -> Graph:
+    """``uses``: per layer, the block uses (``blocks.Use``) it was expanded through, outermost first."""
     report = infer(input_shape, layers)
+    report.uses = uses
     wiring = wire(layers)
     ids = node_ids(wiring.names)
     infos = {x.index - 1: x for x in report.layers}
@@ -44,5 +46,6 @@ def lower(title: str, input_shape: Shape, layers: list[Layer]) -> Graph:
             "info": info,  # LayerInfo (shapes, formulas, params, MACs), or None where shapes are unknown
             "inputs": info.inputs if info else None,
             "output": info.output if info else None,
+            "uses": uses[i] if uses else (),  # block uses, outermost first (diagrams collapse them)
         }, ("layers", i)))
     return Graph(title, "cnn", nodes, [nodes[-1].id], facts={"report": report, "graph": wiring.graph})

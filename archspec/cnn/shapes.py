@@ -44,6 +44,10 @@ class ShapeReport:
     complete: bool = True  # False when a layer failed and the shapes after it are unknown
     graph: bool = False  # the spec branches or merges (some layer says from:)
     peak_memory: int | None = None  # bytes alive at once in a forward pass (shortcuts held until their merge)
+    uses: list[tuple] | None = None  # per spec layer: the block uses it comes from (outermost first), or None
+
+    def uses_of(self, x: LayerInfo) -> tuple:
+        return self.uses[x.index - 1] if self.uses else ()
 
     @property
     def params(self) -> int:
@@ -72,6 +76,7 @@ class ShapeReport:
     def to_json(self) -> dict:
         return {"input": list(self.input),
                 "layers": [{"index": x.index, "name": x.name, "type": x.type, "from": list(x.sources),
+                            "blocks": [{"use": u.name, "block": u.block} for u in self.uses_of(x)],
                             "inputs": [list(s) for s in x.inputs], "input": list(x.input),
                             "output": list(x.output), "params": x.params, "macs": x.macs,
                             "memory": x.memory, "formulas": list(x.formulas)} for x in self.layers],

@@ -45,8 +45,15 @@ class CnnSpec(SpecBase):
     def input_shape(self) -> tuple:
         return tuple(self.input)
 
+    def uses(self) -> list[tuple] | None:
+        """Per layer, the block uses it was expanded through (outermost first); None without blocks."""
+        origins = origins_of(self)
+        return None if origins is None else [o.uses for o in origins]
+
     def shapes(self) -> ShapeReport:
-        return infer(self.input_shape, self.layers)
+        report = infer(self.input_shape, self.layers)
+        report.uses = self.uses()
+        return report
 
     @cached_property
     def _rules(self):
@@ -93,7 +100,7 @@ class CnnSpec(SpecBase):
         """The IR graph: an input node, then one node per layer with its resolved attributes and shapes."""
         from .lower import lower
 
-        return lower(self.title, self.input_shape, self.layers)
+        return lower(self.title, self.input_shape, self.layers, self.uses())
 
 
 class RulesSpec(SpecBase):

@@ -8,7 +8,8 @@ from pathlib import Path
 from . import write_output
 
 # option -> the kind it applies to (others ignore it, with a warning)
-APPLIES = {"values": "equations", "grads": "equations", "group": "cnn", "cell": "feature_map"}
+APPLIES = {"values": "equations", "grads": "equations", "group": "cnn", "cell": "feature_map", "collapse": "cnn",
+           "depth": "cnn"}
 DRAWS_INVALID = {"cnn"}  # kinds whose diagram marks rule and shape problems instead of refusing
 
 
@@ -38,6 +39,13 @@ def register(sub):
     p.add_argument("--grads", action="store_true", help="equations: also dl/dw on every edge (implies --values)")
     p.add_argument("--layout", choices=("LR", "TB"), help="left-to-right or top-to-bottom (default: by kind)")
     p.add_argument("--group", action="store_true", help="cnn: one box per conv/linear layer with its activation")
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--collapse", action="store_const", const=True, default=None,
+                      help="cnn with blocks: one box per block use (a repeated use as one, 'x N')")
+    size.add_argument("--expand", dest="collapse", action="store_const", const=False,
+                      help="cnn with blocks: every layer, each use a cluster (the default up to 60 layers)")
+    size.add_argument("--depth", type=int, metavar="K", help="cnn with nested blocks: draw uses out K levels "
+                      "deep, collapse the deeper ones (0: as --collapse)")
     p.add_argument("--cell", type=_cell, metavar="R,C", help="feature_map: highlight output cell R,C (1-based) and the input cells it reads")
     p.set_defaults(func=run)
 
@@ -70,14 +78,17 @@ def _targets(args, files) -> list[tuple[Path, str, str]] | str:
 
 def _options(args, kind: str) -> tuple[dict, list[str]]:
     """(the render options that apply to ``kind``, the flags given that do not)."""
-    given = {"values": args.values, "grads": args.grads, "group": args.group, "cell": args.cell}
+    given = {"values": args.values or None, "grads": args.grads or None, "group": args.group or None,
+             "cell": args.cell, "collapse": args.collapse, "depth": args.depth}  # None: not given
     opts = {"layout": args.layout} if args.layout else {}
     ignored = []
     for name, value in given.items():
-        if value and APPLIES[name] == kind:
+        if value is None:
+            continue
+        if APPLIES[name] == kind:
             opts[name] = value
-        elif value:
-            ignored.append(f"--{name}")
+        else:
+            ignored.append("--expand" if name == "collapse" and value is False else f"--{name}")
     if opts.get("grads"):
         opts["values"] = True  # dl/dw needs the forward values
     return opts, ignored

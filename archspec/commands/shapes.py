@@ -11,6 +11,7 @@ def register(sub):
     p = sub.add_parser("shapes", help="shape, params and MACs of every layer, with the arithmetic shown")
     p.add_argument("specs", nargs="+", metavar="SPEC", help="cnn spec files")
     add_format(p, ["text", "markdown", "json"], "text")
+    p.add_argument("--collapse", action="store_true", help="specs with blocks: one row per block use, not its layers")
     p.set_defaults(func=run)
 
 
@@ -48,7 +49,7 @@ def run(args) -> int:
         if args.format == "json":
             docs.append({"path": path, "name": spec.title, **report.to_json(), **problems})
         else:
-            print(shapes_table(report, args.format, title=f"{spec.title} ({path})"))
+            print(shapes_table(report, args.format, title=f"{spec.title} ({path})", collapse=args.collapse))
             print()
     if args.format == "json":  # one SPEC: its object; several: a list, one entry per SPEC in order
         print(json.dumps(docs[0] if len(args.specs) == 1 else docs, indent=2))

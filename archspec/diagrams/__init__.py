@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..diagnostics import ArchspecError
 
 LAYOUTS = ("LR", "TB")
-OPTIONS = ("layout", "group", "values", "grads", "cell")  # each kind's drawer takes the ones that apply
+OPTIONS = ("layout", "group", "values", "grads", "cell", "collapse", "depth")  # each kind's drawer takes the ones that apply
 
 
 class RenderError(ArchspecError):
@@ -19,7 +19,9 @@ def render(spec, **options):
     """The spec's diagram as a ``graphviz.Digraph`` (``.source`` is DOT; ``.pipe('svg')`` an image).
 
     Options (each kind takes the ones that apply): ``layout`` "LR" | "TB", ``group``
-    (cnn: fold activations into their conv/linear box), ``values`` / ``grads``
+    (cnn: fold activations into their conv/linear box), ``collapse`` (cnn with blocks: True one box per
+    block use, False every layer, None: collapsed above 60 layers), ``depth`` (cnn: draw uses out K levels
+    deep, collapse deeper ones), ``values`` / ``grads``
     (equations: forward values, loss and dl/dw), ``cell`` (feature_map: (row, col)).
     Raises SpecError for an invalid spec, RenderError for a drawing that cannot be made, TypeError for an
     option none of them takes (a typo such as ``grad=True`` would otherwise be ignored).
@@ -37,6 +39,9 @@ def render(spec, **options):
         raise RenderError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
     if layout is None:
         options.pop("layout", None)
+    depth = options.get("depth")
+    if depth is not None and (type(depth) is not int or depth < 0):
+        raise RenderError(f"depth must be a whole number 0 or more, not {depth!r}")
     draw = capability(spec.kind, "render")
     if draw is None:
         raise RenderError(f"no diagram for kind '{spec.kind}'")

@@ -7,6 +7,7 @@ import re
 
 from ..cnn.base import dims
 from ..specbase import pair
+from . import blocks
 from .dot import Ids, b, digraph, font, html, rows, text, wrapped
 
 ACTIVATIONS = {"relu", "leaky_relu", "sigmoid", "tanh", "softmax", "gelu", "silu"}
@@ -233,13 +234,17 @@ def _merge(g, node_id, member, problems, layout):
     return bool(problems)
 
 
-def render(spec, layout: str = "TB", group: bool = False, **_options):
+def render(spec, layout: str = "TB", group: bool = False, collapse: bool | None = None, depth: int | None = None,
+           **_options):
     """graphviz.Digraph of a cnn spec (works on designs that break rules or fail shape inference). A spec
     whose layers branch draws each layer's inputs as edges: shortcuts (an edge that skips ahead) in blue,
-    merges as small circles."""
+    merges as small circles. A spec with blocks draws each use as a cluster; ``collapse`` draws each use as
+    one box (a repeated use as one, 'x N'), ``depth`` K draws uses out K levels deep first; by default a
+    spec with blocks and more than 60 layers is drawn collapsed."""
     graph = spec.lower()
     per_layer, loose = _problems_by_layer(spec.check())
-    g = digraph(spec.title, layout, "cnn", subtitle=LEGEND[layout])
+    depth, note = blocks.level(graph, collapse, depth)
+    g = digraph(spec.title, layout, "cnn", subtitle=[x for x in (LEGEND[layout], note) if x] or None)
     g.attr(ranksep="0.3", nodesep="0.25")
     g.attr("node", shape="box", style="rounded,filled", margin="0.12,0.05")
     ids = Ids()
@@ -249,26 +254,41 @@ def render(spec, layout: str = "TB", group: bool = False, **_options):
     previous, broken = "g_input", 0
     box_of = {"input": "g_input"}  # node id -> the DOT id of the box drawing it
     branches = graph.facts["graph"]
-    for members in _groups(graph, group):
+    clusters = blocks.Clusters(g)
+    for unit in blocks.units(_groups(graph, group), depth):
+        kind, key, members = unit
+        target = clusters.target(blocks.clusters_of(unit, depth))
         problems = [(d, m.id) for m in members for d in per_layer.get(m.path[1], [])]
-        node = ids.new(members[0].id)
-        if members[0].attrs["merge"]:
-            broken += _merge(g, node, members[0], problems, layout)
+        node = ids.new(key if kind == "use" else members[0].id)
+        if kind == "use":
+            bad = bool(problems)
+            target.node(node, html(blocks.use_label(key, members, layout, _dims)), fillcolor=blocks.USE_FILL,
+                        color=BROKEN["error"][1] if bad else "#3b4f75", penwidth="2.5" if bad else "1.5",
+                        **{"class": "use" + (" broken" if bad else "")})
+            broken += bad
+        elif members[0].attrs["merge"]:
+            broken += _merge(target, node, members[0], problems, layout)
         else:
             label, fill, ink, bad = _box(members, problems, layout, any(_fails_here(graph, m) for m in members))
             broken += bad
             css = "layer " + " ".join(dict.fromkeys(m.op for m in members)) + (" broken" if bad else "")
-            g.node(node, html(label), fillcolor=fill, color=ink, penwidth="2.5" if bad else "1", **{"class": css})
-        box_of.update({m.id: node for m in members})
-        if not branches:
+            target.node(node, html(label), fillcolor=fill, color=ink, penwidth="2.5" if bad else "1",
+                        **{"class": css})
+        inside = {m.id for m in members}
+        if not branches and kind == "layers":  # edges go in the root graph: one inside a cluster pulls its ends in
             g.edge(previous, node)
         head = members[0]
-        for k, src in enumerate(dict.fromkeys(box_of[e.src] for e in head.inputs) if branches else ()):
-            if k == 0 and (head.attrs["follows"] or head.attrs["merge"]):  # the main line: kept straight
+        sources = [e.src for m in members for e in m.inputs if e.src not in inside] if kind == "use" else \
+            [e.src for e in head.inputs] if branches else []
+        for k, src in enumerate(dict.fromkeys(box_of[s] for s in sources)):
+            straight = src == previous if kind == "use" else k == 0 and (head.attrs["follows"] or head.attrs["merge"])
+            if straight:  # the main line: kept straight
                 g.edge(src, node, weight="4")
             else:  # a shortcut or branch: routed around the boxes, in colour
                 g.edge(src, node, color="#1f5fbf", penwidth="1.6", **{"class": "skip"})
+        box_of.update({m.id: node for m in members})
         previous = node
+    clusters.close()
     note = _note(spec, loose, broken, layout)
     if note is not None:
         ink = BROKEN["error"][1] if loose or broken else "#444444"
