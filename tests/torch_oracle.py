@@ -68,8 +68,9 @@ def _merge(t: str, xs: list):
     rank = max(x.dim() for x in xs)
     xs = [x.view(*x.shape, 1, 1) if rank == 4 and x.dim() == 2 else x for x in xs]
     out = xs[0]
-    for x in xs[1:]:
-        if x.shape != out.shape and not (x.shape[2:] == (1, 1) or out.shape[2:] == (1, 1)):
+    for x in xs[1:]:  # one shape, or an N x C x 1 x 1 gate of the map's own channel count
+        gate = (x.shape[2:] == (1, 1) or out.shape[2:] == (1, 1)) and x.shape[:2] == out.shape[:2]
+        if x.shape != out.shape and not gate:
             raise ValueError("multiply of different shapes")
         out = out * x
     if any(x.dim() != out.dim() for x in xs):

@@ -62,6 +62,17 @@ class BlockDef(BaseModel):
     description: Optional[str] = None
 
 
+class BlockUse(BaseModel):
+    """A layer entry that uses a block (for the JSON Schema); its other keys are the block's parameters."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    block: str = Field(..., description="the name of a block under blocks:")
+    name: Optional[str] = Field(None, description="the use's name; its layers are named NAME.LAYER")
+    repeat: int = Field(1, ge=1, le=MAX_REPEAT, description="uses in a row, named NAME_0, NAME_1, ...")
+    from_: Union[str, None] = Field(None, alias="from", description="the layer the block takes (default: the one before)")
+    stage: Optional[str] = Field(None, description="consecutive uses of one stage are drawn in one cluster")
+
+
 def prefix_for(raw) -> str:
     """The default-name prefix a layer mapping gets (as ``Layer.default_prefix``), 'layer' when unknown."""
     cls = BY_TYPE.get(raw.get("type")) if isinstance(raw, dict) and isinstance(raw.get("type"), str) else None

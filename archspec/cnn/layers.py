@@ -12,7 +12,7 @@ from typing import Annotated, ClassVar, Literal, Union
 from pydantic import Field
 
 from ..specbase import PositiveInt
-from .base import Layer, Shape, ShapeError, dims, grouped, window  # noqa: F401 (re-exported: the layer API)
+from .base import NOT_PARAMETERS, Layer, Shape, ShapeError, dims, grouped, window  # noqa: F401 (the layer API)
 from .conv import Conv2d, ConvTranspose2d
 from .merges import Add, Concat, Multiply
 from .pools import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d, Upsample

@@ -70,9 +70,8 @@ class Multiply(_Merge):
 
     def join(self, inputs):
         shapes = [shape for _, shape in inputs]
-        full = max(shapes, key=len)
-        if len(full) == 3 and full[:2] != (1, 1):
-            full = next(s for s in shapes if len(s) == 3 and s[:2] != (1, 1))
+        maps = [s for s in shapes if len(s) == 3 and s[:2] != (1, 1)]
+        full = maps[0] if maps else max(shapes, key=len)  # the map the gates scale (or the largest input)
         gates = [s for s in shapes if s != full]
         bad = [s for s in gates if not (len(full) == 3 and s in ((1, 1, full[2]), (full[2],)))]
         if bad:

@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Optional
 
-from ..cnn.layers import BY_TYPE, Layer, ShapeError, window
-from ..cnn.base import NOT_PARAMETERS
+from ..cnn.layers import BY_TYPE, NOT_PARAMETERS, Layer, ShapeError, window
 from ..cnn.rules import Bounds, count_breaks, layer_breaks
 from ..cnn.shapes import BYTES_PER_VALUE
 from ..diagnostics import Diagnostic

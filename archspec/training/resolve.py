@@ -58,7 +58,7 @@ class Resolved:
 
     def resolved(self) -> dict:
         """The spec with every default filled in and the dataset path made absolute (saved with the run)."""
-        doc = self.spec.model_dump(mode="json")
+        doc = self.spec.model_dump(mode="json", by_alias=True, exclude={"blocks"})  # blocks: already expanded
         doc["train"] = self.train.model_dump(mode="json")
         ds = doc["train"]["dataset"]
         if ds.get("path"):
