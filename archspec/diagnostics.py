@@ -37,6 +37,16 @@ class Diagnostic:
             text += f"\n    hint: {self.hint}"
         return text
 
+    def github(self, file: str = "<spec>") -> str:
+        """A GitHub Actions workflow command: '::error file=F,line=L,col=C,title=archspec CODE::message'."""
+        def esc(text: str, prop: bool = False) -> str:
+            text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+        where = f"file={esc(file, True)}" + (f",line={self.line},col={self.column}" if self.line else "")
+        body = self.message + (f"\nhint: {self.hint}" if self.hint else "")
+        return f"::{'error' if self.severity == 'error' else 'warning'} {where},title={esc('archspec ' + self.code, True)}::{esc(body)}"
+
     def to_json(self) -> dict:
         out = {"line": self.line, "column": self.column, "code": self.code,
                "severity": self.severity, "message": self.message}

@@ -45,6 +45,16 @@ else
   $A render specs/seed -o "$OUT/diagrams" --format dot
 fi
 
+step "graphs and blocks: ResNet-18 (shortcuts), the inception block (branches), VGG-16 (blocks)"
+$A shapes specs/examples/resnet18.yaml --collapse
+$A shapes specs/examples/inception-block.yaml
+if command -v dot >/dev/null 2>&1; then
+  $A render specs/examples/resnet18.yaml --collapse -o "$OUT/diagrams/resnet18-collapsed.svg"
+  $A render specs/examples/resnet18.yaml --expand -o "$OUT/diagrams/resnet18.svg"
+  $A render specs/examples/inception-block.yaml -o "$OUT/diagrams/inception-block.svg"
+  $A render specs/examples/vgg16.yaml -o "$OUT/diagrams/vgg16.svg"
+fi
+
 step "archspec design specs/seed/q6-design.yaml --count, then the 3 designs with the fewest parameters"
 $A design specs/seed/q6-design.yaml --count
 $A design specs/seed/q6-design.yaml --top 3 --by params --out "$OUT/designs" | head -12

@@ -178,3 +178,14 @@ def test_train_commands_without_the_train_extra_say_what_to_install(absent, argv
     p = subprocess.run([sys.executable, "-c", code, *map(str, argv)], capture_output=True, text=True, cwd=tmp_path)
     expected = f"archspec: this command needs '{absent}': pip install 'archspec-nn[train]'\n"
     assert (p.returncode, p.stderr) == (2, expected)
+
+
+def test_validate_github_format_writes_workflow_annotations(cli, tmp_path):
+    path = tmp_path / "bad,name.yaml"
+    path.write_text("kind: cnn\ninput: [8, 8, 1]\nlayers:\n  - {type: conv2d, out_channels: 4, kernel_size: 9}\n")
+    r = cli("validate", "--format", "github", path, ROOT / "specs" / "seed" / "q6-design.yaml")
+    assert r.code == 1
+    (line,) = r.out.splitlines()  # the valid spec prints nothing
+    where = str(path).replace(":", "%3A").replace(",", "%2C")
+    assert line.startswith(f"::error file={where},line=4,col=") and ",title=archspec kernel-too-large::" in line
+    assert "\n" not in line and "%0Ahint: " in line

@@ -10,7 +10,7 @@ from . import add_format
 def register(sub):
     p = sub.add_parser("validate", help="check specs against the format, shapes and design rules")
     p.add_argument("paths", nargs="+", metavar="PATH", help="spec files or folders of them")
-    add_format(p, ["text", "json"], "text")
+    add_format(p, ["text", "json", "github"], "text")  # github: annotations for GitHub Actions
     p.add_argument("--quiet", "-q", action="store_true", help="print only problems")
     p.add_argument("--suggest", action="store_true", help="propose verified repairs for specs that break their rules")
     p.set_defaults(func=run)
@@ -40,6 +40,9 @@ def run(args) -> int:
             if fixes.get(entry["path"]) is not None:
                 entry["suggestions"] = fixes[entry["path"]]
         print(json.dumps(doc, indent=2))
+    elif args.format == "github":  # one workflow command per diagnostic: GitHub shows it on the file's line
+        for r in reports:
+            print("".join(d.github(r.file) + "\n" for d in r.diagnostics), end="")
     else:
         for r in reports:
             if r.diagnostics:
