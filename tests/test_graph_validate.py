@@ -121,3 +121,20 @@ def test_multiply_broadcasts_a_channel_gate_and_refuses_other_shapes():
 def test_unknown_key_hint_names_from_not_its_python_name():
     d = diagnose("  - {type: relu, form: input}\n")[1]["unknown-key"]
     assert "'from'" in d.hint and "from_" not in d.hint
+
+
+def test_suggest_repairs_a_graph_spec_and_writes_from_as_users_do():
+    from archspec.design.repair import suggest
+
+    text = HEAD.replace("[32, 32, 3]", "[32, 32, 3]") + (
+        "  - {type: conv2d, name: a, out_channels: 8, kernel_size: 3, padding: 1}\n"
+        "  - {type: conv2d, name: b, out_channels: 8, kernel_size: 3, padding: 1}\n"
+        "  - {type: add, from: [a, b]}\n  - {type: flatten}\n  - {type: linear, out_features: 5}\n"
+        "constraints:\n  conv2d: {count: 2, kernel_size: {in: [3]}, padding: {max: 1}, stride: {max: 2}}\n"
+        "  maxpool2d: {count: {max: 1}, kernel_size: 2, stride: 2}\n  before_flatten: [16, 16, 8]\n")
+    report = check_text(text, "g.yaml")
+    assert not report.valid
+    found = suggest(report.spec)
+    assert found and "a: stride 1 -> 2 gives 16 x 16 x 8 before flatten" in [s.message for s in found]
+    assert "from: [a, b]" in found[0].text and "from_" not in found[0].text
+    assert check_text(found[0].text).valid

@@ -12,7 +12,7 @@ from ..tables import dims, human
 
 def layer_dict(layer) -> dict:
     """A layer as its spec mapping: type first, then only the non-default parameters."""
-    return {"type": layer.type, **layer.model_dump(exclude_defaults=True, exclude={"type"})}
+    return {"type": layer.type, **layer.model_dump(exclude_defaults=True, exclude={"type"}, by_alias=True)}
 
 
 def _flow(value) -> str:
