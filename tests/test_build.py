@@ -42,9 +42,15 @@ def hwc(t: torch.Tensor) -> tuple:
     return (s[1], s[2], s[0]) if len(s) == 3 else s
 
 
+def layer_modules(model) -> list[tuple[str, torch.nn.Module]]:
+    """(name, module) of each layer: the leaves, named as the spec's layers ('use.layer' for blocks; a use is a
+    container of its layers)."""
+    return [(n, m) for n, m in model.named_modules() if n and not m._modules]
+
+
 def layer_outputs(model, x) -> dict:
     shapes, hooks = {}, []
-    for name, module in model.named_children():
+    for name, module in layer_modules(model):
         hooks.append(module.register_forward_hook(lambda m, i, o, name=name: shapes.__setitem__(name, hwc(o))))
     with torch.no_grad():
         model.eval()(x)
@@ -71,7 +77,7 @@ def test_module_matches_shape_inference(path):
     spec = load(path)
     report = spec.shapes()
     model = build(spec)
-    assert [n for n, _ in model.named_children()] == [x.name for x in report.layers]
+    assert [n for n, _ in layer_modules(model)] == [x.name for x in report.layers]
     shapes = layer_outputs(model, torch.zeros(1, *torch_dims(spec.input_shape)))
     for info in report.layers:
         module = model.get_submodule(info.name)

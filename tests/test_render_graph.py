@@ -21,7 +21,7 @@ def example(name: str):
 
 @pytest.mark.parametrize("name", ["resnet18", "inception-block"])
 def test_graph_golden_dot(name, golden):
-    golden(f"render/{name}.dot", render(example(name)).source)
+    golden(f"render/{name}.dot", render(example(name), collapse=False).source)  # every layer, uses as clusters
 
 
 def test_inception_branches_all_reach_the_concat():
@@ -38,7 +38,7 @@ def test_inception_branches_all_reach_the_concat():
 def test_every_resnet_shortcut_is_drawn_and_grouping_keeps_them():
     spec = example("resnet18")
     for options in ({}, {"group": True}, {"layout": "LR"}):
-        nodes, edges = parse_dot(render(spec, **options).source)
+        nodes, edges = parse_dot(render(spec, collapse=False, **options).source)
         adds = [k for k, (css, _) in nodes.items() if "merge" in css and "add" in css]
         assert len(adds) == 8
         assert all(len([e for e in edges if e[1] == a]) == 2 for a in adds)

@@ -105,13 +105,14 @@ def test_macs_are_the_multiply_accumulates_torch_counts(path, tmp_path):
     spec = check_file(path).spec
     report, model = spec.shapes(), build(spec).eval()
     inputs = {}  # each layer's inputs in one real forward pass (layers may branch and merge)
+    layers = [(x.name, model.get_submodule(x.name)) for x in report.layers]  # 'use.layer': a nested module
     hooks = [m.register_forward_pre_hook(lambda mod, args, name=name: inputs.setdefault(name, args))
-             for name, m in model.named_children()]
+             for name, m in layers]
     with torch.no_grad():
         model(torch.zeros(1, *torch_dims(spec.input_shape)))
     for h in hooks:
         h.remove()
-    for info, (name, module) in zip(report.layers, model.named_children()):
+    for info, (name, module) in zip(report.layers, layers):
         with torch.no_grad(), FlopCounterMode(display=False) as counter:
             module(*inputs[name])
         assert counter.get_total_flops() == 2 * info.macs, name
