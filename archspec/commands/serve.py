@@ -28,11 +28,11 @@ def _loopback(host: str) -> bool:
 
 
 def run(args) -> int:
-    from ..serve import server
+    from ..serve import make_server
     from ..serve.documents import DocumentError
 
     try:
-        srv = server(args.spec, args.host, args.port)
+        srv = make_server(args.spec, args.host, args.port)
     except DocumentError as exc:
         print(f"archspec serve: {exc}", file=sys.stderr)
         return 2

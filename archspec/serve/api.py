@@ -11,13 +11,14 @@ DOT_TIMEOUT = 10.0  # seconds: a spec of thousands of layers still draws; a path
 RULE_CODES = ("rule-",)  # diagnostics of design rules, which `validate --suggest` repairs
 
 
-def check(text: str, file: str = "<spec>", grads: bool = False) -> dict:
+def check(text: str, file: str = "<spec>", grads: bool = False, layout: str | None = None) -> dict:
     """``{"kind", "diagnostics", "suggestions", "shapes", "svg", "notes"}`` for YAML text.
 
     ``diagnostics`` as ``validate --format json`` (every one with a ``hint``, null when none); ``shapes`` as
     ``shapes --format json`` for a cnn (else null); ``svg`` the kind's diagram as ``render`` draws it (null when
     the text does not parse or the kind has none; ``notes`` say why); ``grads``: equations with values also
-    show dl/dw. ``file`` resolves relative paths in the spec (``constraints: ../rules/x.yaml``).
+    show dl/dw; ``layout`` "LR" or "TB" (else the kind's default). ``file`` resolves relative paths in the
+    spec (``constraints: ../rules/x.yaml``).
     """
     from ..validation import check_text
 
@@ -29,7 +30,7 @@ def check(text: str, file: str = "<spec>", grads: bool = False) -> dict:
         return out
     if hasattr(spec, "shapes"):
         out["shapes"] = _shapes(spec, notes)
-    out["svg"] = _svg(spec, report, grads, notes)
+    out["svg"] = _svg(spec, report, _options(spec, grads, layout), notes)
     return out
 
 
@@ -54,15 +55,17 @@ def _shapes(spec, notes: list) -> dict | None:
         return None
 
 
-def _options(spec, grads: bool) -> list[dict]:
+def _options(spec, grads: bool, layout: str | None) -> list[dict]:
     """Render options to try, best first: equations show their values (and dl/dw on request) when they have
     them, and fall back to the bare network when they do not."""
-    if spec.kind != "equations":
-        return [{}]
-    return [{"values": True, "grads": grads}, {}]
+    from ..diagrams import LAYOUTS
+
+    base = {"layout": layout} if layout in LAYOUTS else {}
+    tries = [{"values": True, "grads": grads}, {}] if spec.kind == "equations" else [{}]
+    return [{**base, **extra} for extra in tries]
 
 
-def _svg(spec, report, grads: bool, notes: list) -> str | None:
+def _svg(spec, report, tries: list[dict], notes: list) -> str | None:
     from ..commands.render import DRAWS_INVALID
     from ..diagrams import RenderError, render
     from ..diagrams.output import GraphvizMissing, RenderFailed, image
@@ -73,7 +76,7 @@ def _svg(spec, report, grads: bool, notes: list) -> str | None:
     if not report.valid and spec.kind not in DRAWS_INVALID:
         return None
     why = None
-    for options in _options(spec, grads):
+    for options in tries:
         try:
             graph = render(spec, **options)
         except RenderError as exc:

@@ -1,8 +1,8 @@
 """The HTTP side of ``archspec serve``: one page, its static files and a small JSON API, with guards.
 
 Routes: ``GET /`` (the page), ``GET /static/NAME`` (only the files shipped in ``static/``),
-``GET /api/documents``, ``POST /api/check`` ``{"text", "grads"?}``, ``POST /api/open`` ``{"name"}``,
-``POST /api/save`` ``{"name", "text", "version"}``, ``POST /api/solution`` ``{"text", "name"?}``.
+``GET /api/documents``, ``POST /api/check`` ``{"text", "grads"?, "layout"?}``, ``POST /api/open``
+``{"name"}``, ``POST /api/save`` ``{"name", "text", "version"}``, ``POST /api/solution`` ``{"text", "name"?}``.
 Guards: a Host header other than this server's address is 403 (DNS rebinding), so is a foreign Origin;
 a body over 1 MB is 413, one that is not ``application/json`` 415, malformed JSON 400; errors are JSON.
 """
@@ -184,7 +184,8 @@ def _file(ws: Workspace, body: dict) -> str:
 
 
 POST_ROUTES = {
-    "/api/check": lambda ws, b: api.check(_text(b), _file(ws, b), grads=b.get("grads") is True),
+    "/api/check": lambda ws, b: api.check(_text(b), _file(ws, b), grads=b.get("grads") is True,
+                                           layout=b.get("layout")),
     "/api/solution": lambda ws, b: api.solution(_text(b), _file(ws, b)),
     "/api/open": lambda ws, b: ws.open(b.get("name")),
     "/api/save": lambda ws, b: ws.save(b.get("name"), _text(b), b.get("version")),

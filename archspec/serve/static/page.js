@@ -67,6 +67,12 @@
 
   function showShapes(shapes, kind) {
     const box = $("shapes");
+    if (!shapes && kind === null && box.querySelector("table")) {  // text that does not parse: keep the last table
+      box.classList.add("stale");
+      $("totals").textContent = "stale: the last valid table";
+      return;
+    }
+    box.classList.remove("stale");
     box.replaceChildren();
     $("totals").textContent = "";
     if (!shapes) {
@@ -128,6 +134,14 @@
     place();
   }
 
+  // "auto": left to right in a panel wider than tall (a deep CNN then reads without zooming), else the kind's own
+  function layout() {
+    const chosen = $("layout").value;
+    if (chosen !== "auto") return chosen || null;
+    const box = $("diagram").getBoundingClientRect();
+    return box.width > box.height ? "LR" : null;
+  }
+
   function showDiagram(answer) {
     const pane = $("diagram");
     const note = answer.notes.filter((n) => n.startsWith("no diagram") || n.includes("has no diagram")).join("; ");
@@ -152,6 +166,7 @@
       state.svg = null;
     }
     $("download-svg").disabled = !state.svg;
+    if (state.view.fitted) fit();  // the notes above may have changed the pane's size
   }
 
   // -- checking --------------------------------------------------------------------------------------------
@@ -163,7 +178,8 @@
     const started = performance.now();
     let answer;
     try {
-      answer = await call("/api/check", {text: editor.text(), name: state.name, grads: $("grads").checked},
+      answer = await call("/api/check", {text: editor.text(), name: state.name, grads: $("grads").checked,
+                                         layout: layout()},
                           state.inflight.signal);
     } catch (err) {
       if (err.name !== "AbortError" && seq === state.seq) status(`check failed: ${err.message}`, true);
@@ -196,6 +212,7 @@
     Object.assign(state, {name: doc.name, version: doc.version, writable: doc.writable, saved: doc.text, svg: null});
     state.view.fitted = true;
     $("diagram").replaceChildren();
+    $("shapes").replaceChildren();
     $("save").disabled = !doc.writable;
     $("save").title = doc.writable ? "write the spec back to its file (Ctrl+S)" : "a built-in example: download it instead";
     editor.setText(doc.text);
@@ -270,6 +287,7 @@
     wireDiagram();
     $("save").addEventListener("click", save);
     $("grads").addEventListener("change", check);
+    $("layout").addEventListener("change", () => { state.view.fitted = true; check(); });
     $("download-svg").addEventListener("click", () => state.svg && download(state.svg, "image/svg+xml", `${stem()}.svg`));
     $("download-solution").addEventListener("click", solution);
     document.addEventListener("keydown", (e) => {
