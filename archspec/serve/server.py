@@ -47,6 +47,7 @@ def _suffix(name: str) -> str:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the page's fetch per edit reuses one connection
+    disable_nagle_algorithm = True  # headers and body leave at once (no 40 ms delayed-ACK stall per answer)
     server_version = "archspec-serve"
     sys_version = ""
 

@@ -190,6 +190,7 @@
     editor.mark(answer.diagnostics);
     showDiagnostics(answer.diagnostics, answer.suggestions);
     showShapes(answer.shapes, answer.kind);
+    $("shapes-panel").hidden = !!answer.kind && answer.kind !== "cnn";  // the diagram takes the room
     showDiagram(answer);
     $("grads-toggle").hidden = state.kind !== "equations";
     $("download-solution").disabled = answer.diagnostics.some((d) => d.severity === "error") || state.kind === "rules";
