@@ -9,8 +9,25 @@ import {searchKeymap, highlightSelectionMatches} from "@codemirror/search";
 import {setDiagnostics, lintGutter} from "@codemirror/lint";
 import {yaml} from "@codemirror/lang-yaml";
 
-// A diagnostic at line:column (1-based; line 0 = the whole document) -> a CodeMirror range: from the column to
-// the end of the word or value there, at least one character, within its line.
+// A diagnostic at line:column (1-based; line 0 = the whole document) -> a CodeMirror range within its line: a
+// flow mapping or list up to its closing bracket, a quoted string up to its quote, a word or number, else
+// one character.
+function span(rest) {
+  if (rest[0] === "{" || rest[0] === "[") {
+    let depth = 0;
+    for (let i = 0; i < rest.length; i++) {
+      depth += "{[".includes(rest[i]) ? 1 : "}]".includes(rest[i]) ? -1 : 0;
+      if (depth === 0) return i + 1;
+    }
+  }
+  if (rest[0] === "'" || rest[0] === '"') {
+    const close = rest.indexOf(rest[0], 1);
+    if (close > 0) return close + 1;
+  }
+  const word = rest.match(/^[\w.+-]+/);
+  return word ? word[0].length : 1;
+}
+
 function range(doc, line, column) {
   if (!line || line > doc.lines) {
     const first = doc.line(1);
@@ -19,9 +36,7 @@ function range(doc, line, column) {
   const l = doc.line(line);
   const from = Math.min(l.from + Math.max(column - 1, 0), l.to);
   const rest = l.text.slice(from - l.from);
-  const word = rest.match(/^[^\s,\]}#]+/);
-  const to = word ? from + word[0].length : Math.max(from + 1, l.to);
-  return {from: Math.min(from, l.to), to: Math.min(Math.max(to, from), Math.max(l.to, from))};
+  return rest ? {from, to: from + span(rest)} : {from: Math.max(l.from, from - 1), to: from};
 }
 
 export function create(parent, text, onChange) {

@@ -65,9 +65,12 @@
 
   // -- shapes --------------------------------------------------------------------------------------------
 
-  function showShapes(shapes, kind) {
+  const failed = (answer) => answer.diagnostics.some((d) => d.severity === "error");
+
+  function showShapes(answer) {
+    const {shapes, kind} = answer;
     const box = $("shapes");
-    if (!shapes && kind === null && box.querySelector("table")) {  // text that does not parse: keep the last table
+    if (!shapes && failed(answer) && box.querySelector("table")) {  // errors and no table: keep the last one
       box.classList.add("stale");
       $("totals").textContent = "stale: the last valid table";
       return;
@@ -156,7 +159,7 @@
       }
       pane.classList.remove("stale");
       $("stale").hidden = true;
-    } else if (answer.kind === null && state.svg) {  // text that does not parse: keep the last drawing
+    } else if (failed(answer) && state.svg) {  // text with errors and no drawing: keep the last one
       pane.classList.add("stale");
       $("stale").hidden = false;
     } else {
@@ -189,11 +192,11 @@
     state.kind = answer.kind || state.kind;
     editor.mark(answer.diagnostics);
     showDiagnostics(answer.diagnostics, answer.suggestions);
-    showShapes(answer.shapes, answer.kind);
+    showShapes(answer);
     $("shapes-panel").hidden = !!answer.kind && answer.kind !== "cnn";  // the diagram takes the room
     showDiagram(answer);
     $("grads-toggle").hidden = state.kind !== "equations";
-    $("download-solution").disabled = answer.diagnostics.some((d) => d.severity === "error") || state.kind === "rules";
+    $("download-solution").disabled = failed(answer) || state.kind === "rules";
     document.body.dataset.checked = String(seq);  // tests wait on this
     status(`checked in ${Math.round(performance.now() - started)} ms` + (dirty() ? " (unsaved)" : ""));
   }
