@@ -65,18 +65,32 @@ def page(tmp_path_factory):
 
 
 def _until(driver, test, seconds=WAIT):
+    """``test(driver)`` once it is true; an element the page redrew meanwhile (stale) just means: ask again."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, seconds, poll_frequency=0.05).until(test)
+    return WebDriverWait(driver, seconds, poll_frequency=0.05,
+                         ignored_exceptions=(StaleElementReferenceException, StopIteration)).until(test)
 
 
 def _find(driver, css):
     return driver.find_elements("css selector", css)
 
 
+def _diagnostics(driver) -> list[dict]:
+    """The listed diagnostics as plain data (read in one go, so a redraw cannot pull them away half-read)."""
+    return driver.execute_script("""return [...document.querySelectorAll('#diagnostics li')].map(e =>
+        ({line: e.dataset.line, column: e.dataset.column, text: e.innerText}))""")
+
+
+def _click(driver, css, text):
+    """Click the element matching ``css`` that holds ``text`` (again if the page redrew it first)."""
+    _until(driver, lambda d: next(e for e in _find(d, css) if text in e.text).click() or True)
+
+
 def _line(driver, text):
-    """The editor's line element that holds ``text``."""
-    return next(e for e in _find(driver, ".cm-line") if text in e.text)
+    """Put the cursor on the editor line that holds ``text`` (a click right of its end)."""
+    _click(driver, ".cm-line", text)
 
 
 def _type(driver, *keys):
@@ -104,13 +118,13 @@ def test_the_page_shows_the_diagram_and_the_table(page, shots):
 def test_a_typo_is_marked_where_it_is(page, shots):
     from selenium.webdriver.common.keys import Keys
 
-    _line(page, "type: linear").click()
+    _line(page, "type: linear")
     _type(page, Keys.END, Keys.LEFT, ", biass: false")
-    item = _until(page, lambda d: next((e for e in _find(d, "#diagnostics li") if "biass" in e.text), None))
-    line = next(i for i, t in enumerate((ROOT / "specs/seed/q6-design.yaml").read_text().splitlines(), 1)
-                if "type: linear" in t)
-    assert item.get_attribute("data-line") == str(line) and "did you mean 'bias'" in item.text
-    assert item.text.startswith(f"{line}:{item.get_attribute('data-column')}")
+    (item,) = _until(page, lambda d: [x for x in _diagnostics(d) if "'biass'" in x["text"]])
+    line, text = next((i, t) for i, t in enumerate((ROOT / "specs/seed/q6-design.yaml").read_text().splitlines(), 1)
+                      if "type: linear" in t)
+    assert item["line"] == str(line) and "did you mean 'bias'" in item["text"]
+    assert item["text"].startswith(f"{line}:{item['column']}") and int(item["column"]) == len(text.rstrip("}")) + 3
     _until(page, lambda d: _find(d, ".cm-lint-marker-error") and _find(d, ".cm-lintRange-error"))
     underlined = " ".join(e.text for e in _find(page, ".cm-lintRange-error"))
     assert "biass" in underlined
@@ -125,16 +139,15 @@ def test_clicking_a_diagnostic_moves_the_cursor_to_its_line(page):
 
     ActionChains(page).key_down(Keys.CONTROL).send_keys(Keys.HOME).key_up(Keys.CONTROL).perform()  # to line 1
     _until(page, lambda d: d.find_element("css selector", ".cm-activeLineGutter").text == "1")
-    item = next(e for e in _find(page, "#diagnostics li") if "biass" in e.text)
-    item.click()
-    want = item.get_attribute("data-line")
-    _until(page, lambda d: d.find_element("css selector", ".cm-activeLineGutter").text == want)
+    (item,) = [x for x in _diagnostics(page) if "'biass'" in x["text"]]
+    _click(page, "#diagnostics li", "'biass'")
+    _until(page, lambda d: d.find_element("css selector", ".cm-activeLineGutter").text == item["line"])
 
 
 def test_fixing_it_brings_the_new_diagram(page, shots):
     from selenium.webdriver.common.keys import Keys
 
-    _line(page, "biass").click()
+    _line(page, "biass")
     _type(page, Keys.END, *[Keys.LEFT] * len(": false}"), Keys.BACKSPACE)  # biass -> bias
     _until(page, lambda d: "No problems" in d.find_element("id", "diagnostics").text)
     _until(page, lambda d: "62,720" in d.find_element("id", "diagram").get_attribute("innerHTML"))  # fc1 w/o bias
