@@ -1,7 +1,7 @@
 """archspec serve's page in a real headless Chromium (Debian's chromium + chromium-driver, driven by selenium).
 
 One server and one browser for the module; the tests run in order, as a student would: load, break the
-spec with a typo, click the diagnostic, fix it. Screenshots go to $ARCHSPEC_SCREENSHOTS (default: a
+spec with a typo, click the diagnostic, fix it, save (and meet a conflict). Screenshots go to $ARCHSPEC_SCREENSHOTS (default: a
 temporary folder) as healthy.png, broken.png and fixed.png.
 """
 from __future__ import annotations
@@ -59,6 +59,7 @@ def page(tmp_path_factory):
         try:
             driver.get(srv.url)
             _until(driver, lambda d: d.find_element("css selector", "body").get_attribute("data-checked"), 30)
+            driver.spec_path = spec
             yield driver
         finally:
             driver.quit()
@@ -154,3 +155,13 @@ def test_fixing_it_brings_the_new_diagram(page, shots):
     assert not page.find_element("id", "stale").is_displayed() and not _find(page, ".cm-lint-marker-error")
     assert "62,720" in _find(page, "#shapes tbody tr")[-2].text
     _shot(page, shots, "fixed.png")
+
+
+def test_save_writes_the_file_and_reports_a_conflict(page):
+    spec = page.spec_path
+    page.find_element("id", "save").click()
+    _until(page, lambda d: "bias: false}" in spec.read_text() and "saved" in d.find_element("id", "status").text)
+    spec.write_text(spec.read_text() + "# edited elsewhere\n")
+    page.find_element("id", "save").click()
+    _until(page, lambda d: "changed on disk" in d.find_element("id", "status").text)
+    assert spec.read_text().endswith("# edited elsewhere\n")
