@@ -26,7 +26,8 @@ Q6 = ROOT / "specs" / "seed" / "q6-design.yaml"
 def resnet18_depth() -> str:
     """A plain (no skip connections) CNN with ResNet-18's 17 convs, batch norms and ReLUs: 56 layers."""
     layers = ["  - {type: conv2d, out_channels: 64, kernel_size: 7, stride: 2, padding: 3}",
-              "  - {type: batchnorm2d}", "  - {type: relu}", "  - {type: maxpool2d, kernel_size: 3, stride: 2, padding: 1}"]
+              "  - {type: batchnorm2d}", "  - {type: relu}",
+              "  - {type: maxpool2d, kernel_size: 3, stride: 2, padding: 1}"]
     for stage, channels in enumerate((64, 128, 256, 512)):
         for conv in range(4):
             stride = 2 if stage and conv == 0 else 1

@@ -1,8 +1,8 @@
 """archspec serve's page in a real headless Chromium (Debian's chromium + chromium-driver, driven by selenium).
 
 One server and one browser for the module; the tests run in order, as a student would: load, break the
-spec with a typo, click the diagnostic, fix it, save (and meet a conflict). Screenshots go to $ARCHSPEC_SCREENSHOTS (default: a
-temporary folder) as healthy.png, broken.png and fixed.png.
+spec with a typo, click the diagnostic, fix it, save (and meet a conflict). Screenshots go to
+$ARCHSPEC_SCREENSHOTS (default: a temporary folder) as healthy.png, broken.png and fixed.png.
 """
 from __future__ import annotations
 

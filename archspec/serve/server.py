@@ -25,6 +25,7 @@ MAX_BODY = 1 << 20  # 1 MB, the loader's own limit on a spec
 DRAIN = 16 << 20  # read at most this much of a refused body (so the client sees the answer), then hang up
 TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
          ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
+ALIASES = {"/": "index.html", "/favicon.ico": "favicon.svg"}  # paths outside /static/ that serve a static file
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
@@ -136,9 +137,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             self._guard()
             route()
-        except HttpError as exc:
-            self._json(exc.status, {"error": str(exc)})
-        except DocumentError as exc:
+        except (HttpError, DocumentError) as exc:
             self._json(exc.status, {"error": str(exc)})
         except Exception as exc:  # a bug: say so in JSON and log it, never a dropped connection
             traceback.print_exc(file=sys.stderr)
@@ -155,7 +154,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _get(self) -> None:
         path = urlsplit(self.path).path
-        name = "index.html" if path == "/" else "favicon.svg" if path == "/favicon.ico" else path[len("/static/"):] if path.startswith("/static/") else None
+        name = ALIASES.get(path, path[len("/static/"):] if path.startswith("/static/") else None)
         if path == "/api/documents":
             return self._json(200, self.server.workspace.listing())
         files = self.server.static
