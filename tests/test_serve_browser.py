@@ -1,7 +1,7 @@
 """archspec serve's page in a real headless Chromium (Debian's chromium + chromium-driver, driven by selenium).
 
-One server and one browser for the module; the tests run in order, as a student would: load, break the
-spec with a typo, click the diagnostic, fix it, save (and meet a conflict). Screenshots go to
+One server and one browser; one test walks through the page as a student would: load, break the spec with
+a typo, click the diagnostic, fix it, save (and meet a conflict). Screenshots go to
 $ARCHSPEC_SCREENSHOTS (default: a temporary folder) as healthy.png, broken.png and fixed.png.
 """
 from __future__ import annotations
@@ -106,7 +106,7 @@ def _shot(driver, shots, name):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 20_000  # a drawn page, not blank
 
 
-def test_the_page_shows_the_diagram_and_the_table(page, shots):
+def _loads_with_the_diagram_and_the_table(page, shots):
     assert "No problems" in page.find_element("id", "diagnostics").text
     assert _find(page, "#diagram svg g.node"), "no diagram drawn"
     rows = _find(page, "#shapes tbody tr")
@@ -116,7 +116,7 @@ def test_the_page_shows_the_diagram_and_the_table(page, shots):
     _shot(page, shots, "healthy.png")
 
 
-def test_a_typo_is_marked_where_it_is(page, shots):
+def _a_typo_is_marked_where_it_is(page, shots):
     from selenium.webdriver.common.keys import Keys
 
     _line(page, "type: linear")
@@ -133,10 +133,9 @@ def test_a_typo_is_marked_where_it_is(page, shots):
     _shot(page, shots, "broken.png")
 
 
-def test_clicking_a_diagnostic_moves_the_cursor_to_its_line(page):
-    from selenium.webdriver.common.keys import Keys
-
+def _clicking_a_diagnostic_moves_the_cursor_to_its_line(page):
     from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
 
     ActionChains(page).key_down(Keys.CONTROL).send_keys(Keys.HOME).key_up(Keys.CONTROL).perform()  # to line 1
     _until(page, lambda d: d.find_element("css selector", ".cm-activeLineGutter").text == "1")
@@ -145,7 +144,7 @@ def test_clicking_a_diagnostic_moves_the_cursor_to_its_line(page):
     _until(page, lambda d: d.find_element("css selector", ".cm-activeLineGutter").text == item["line"])
 
 
-def test_fixing_it_brings_the_new_diagram(page, shots):
+def _fixing_it_brings_the_new_diagram(page, shots):
     from selenium.webdriver.common.keys import Keys
 
     _line(page, "biass")
@@ -157,7 +156,7 @@ def test_fixing_it_brings_the_new_diagram(page, shots):
     _shot(page, shots, "fixed.png")
 
 
-def test_save_writes_the_file_and_reports_a_conflict(page):
+def _save_writes_the_file_and_reports_a_conflict(page):
     spec = page.spec_path
     page.find_element("id", "save").click()
     _until(page, lambda d: "bias: false}" in spec.read_text() and "saved" in d.find_element("id", "status").text)
@@ -165,3 +164,12 @@ def test_save_writes_the_file_and_reports_a_conflict(page):
     page.find_element("id", "save").click()
     _until(page, lambda d: "changed on disk" in d.find_element("id", "status").text)
     assert spec.read_text().endswith("# edited elsewhere\n")
+
+
+def test_a_student_breaks_fixes_and_saves_the_spec(page, shots):
+    """One test, so the steps run in order on one page even when pytest-xdist spreads a module's tests."""
+    _loads_with_the_diagram_and_the_table(page, shots)
+    _a_typo_is_marked_where_it_is(page, shots)
+    _clicking_a_diagnostic_moves_the_cursor_to_its_line(page)
+    _fixing_it_brings_the_new_diagram(page, shots)
+    _save_writes_the_file_and_reports_a_conflict(page)

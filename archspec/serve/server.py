@@ -48,6 +48,7 @@ def _suffix(name: str) -> str:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the page's fetch per edit reuses one connection
+    timeout = 60  # seconds a connection may stall (a body announced and not sent) before it is dropped
     disable_nagle_algorithm = True  # headers and body leave at once (no 40 ms delayed-ACK stall per answer)
     server_version = "archspec-serve"
     sys_version = ""
@@ -117,11 +118,11 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- answers --------------------------------------------------------------------------------------------
 
-    def _send(self, status: int, data: bytes, ctype: str, extra: dict | None = None) -> None:
+    def _send(self, status: int, data: bytes, ctype: str) -> None:
         self.send_response(status)
         headers = {"Content-Type": ctype, "Content-Length": str(len(data)), "Cache-Control": "no-store",
                    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
-                   "Content-Security-Policy": CSP, **(extra or {})}
+                   "Content-Security-Policy": CSP}
         if self.close_connection:
             headers["Connection"] = "close"
         for k, v in headers.items():
@@ -139,6 +140,8 @@ class Handler(BaseHTTPRequestHandler):
             route()
         except (HttpError, DocumentError) as exc:
             self._json(exc.status, {"error": str(exc)})
+        except (ConnectionError, TimeoutError):  # the page gave up (a newer edit aborted its fetch), or stalled
+            self.close_connection = True
         except Exception as exc:  # a bug: say so in JSON and log it, never a dropped connection
             traceback.print_exc(file=sys.stderr)
             self._json(500, {"error": f"internal error ({type(exc).__name__}): {exc}"})
