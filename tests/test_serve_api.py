@@ -217,3 +217,11 @@ def test_the_command_refuses_what_it_cannot_serve(cli, tmp_path):
     assert r.code == 2 and "no such file or folder" in r.err
     r = cli("serve", "--port", "0", tmp_path)
     assert r.code == 2 and "no .yaml files" in r.err
+
+
+@pytest.mark.parametrize("host, loopback", [("127.0.0.1", True), ("::1", True), ("localhost", True),
+                                            ("0.0.0.0", False), ("192.168.1.5", False), ("example.org", False)])
+def test_only_another_host_than_this_machine_is_warned_about(host, loopback):
+    from archspec.commands.serve import _loopback
+
+    assert _loopback(host) is loopback

@@ -25,6 +25,7 @@ MAX_BODY = 1 << 20  # 1 MB, the loader's own limit on a spec
 DRAIN = 16 << 20  # read at most this much of a refused body (so the client sees the answer), then hang up
 TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
          ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
+WILDCARDS = ("0.0.0.0", "::", "")  # bind addresses that mean every interface
 ALIASES = {"/": "index.html", "/favicon.ico": "favicon.svg"}  # paths outside /static/ that serve a static file
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
@@ -214,9 +215,12 @@ class Server(ThreadingHTTPServer):
         self.workspace = workspace
         self.static = static_files()
         self.names = {"localhost", host.lower()}
+        if host in WILDCARDS:  # reachable by this machine's own names too
+            self.names |= {socket.gethostname().lower(), socket.getfqdn().lower()}
 
     @property
     def url(self) -> str:
         host = self.server_address[0]
+        host = "127.0.0.1" if host in WILDCARDS else host  # a wildcard bind: the address to open here
         shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{self.server_port}/"
