@@ -116,6 +116,8 @@ class Workspace:
         with self._lock:
             try:
                 current = version(doc.path.read_bytes())
+            except FileNotFoundError:
+                raise DocumentError(f"{doc.path} was removed since it was opened; not saved", 409) from None
             except OSError as exc:
                 raise DocumentError(f"cannot read {doc.path}: {exc.strerror}", 500) from None
             if current != opened:
