@@ -27,12 +27,13 @@
   function el(tag, attrs = {}, ...children) {
     const node = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-    for (const c of children) node.append(c);
+    for (const c of children) if (c !== undefined && c !== null) node.append(c);
     return node;
   }
 
   const fmt = (n) => (typeof n === "number" ? n.toLocaleString("en-US") : "");
-  const dims = (d) => (Array.isArray(d) ? d.join(" x ") : "");
+  // [7, 7, 256] -> "7 x 7 x 256"; a merge's several inputs [[7, 7, 256], [7, 7, 256]] -> joined by " + "
+  const dims = (d) => (!Array.isArray(d) ? "" : Array.isArray(d[0]) ? d.map(dims).join(" + ") : d.join(" x "));
 
   // -- diagnostics ---------------------------------------------------------------------------------------
 
@@ -84,16 +85,17 @@
       return;
     }
     const head = el("tr", {}, ...["#", "layer", "type", "input", "output", "params", "MACs"].map((h) => el("th", {}, h)));
-    const rows = shapes.layers.map((l) => el("tr", {title: (l.formulas || []).join("\n")},
-      el("td", {}, String(l.index)), el("td", {}, l.name), el("td", {}, l.type),
+    const rows = shapes.layers.map((l, i) => el("tr", {title: (l.formulas || []).join("\n")},
+      el("td", {}, String(i + 1)), el("td", {}, l.name), el("td", {}, l.type),
       el("td", {class: "dims"}, dims(l.input)), el("td", {class: "dims"}, dims(l.output)),
       el("td", {}, fmt(l.params)), el("td", {}, fmt(l.macs))));
     const total = el("tr", {class: "total"}, el("td", {}, ""), el("td", {}, "total"), el("td", {}, ""),
       el("td", {class: "dims"}, dims(shapes.input)), el("td", {}, ""), el("td", {}, fmt(shapes.params)),
       el("td", {}, fmt(shapes.macs)));
     box.append(el("table", {}, el("thead", {}, head), el("tbody", {}, ...rows, total)));
-    $("totals").textContent = `${fmt(shapes.params)} params, ${fmt(shapes.macs)} MACs` +
-      (shapes.complete ? "" : " (shape inference stops at an error)");
+    const totals = [["params", shapes.params], ["MACs", shapes.macs]].filter(([, n]) => typeof n === "number");
+    $("totals").textContent = totals.map(([what, n]) => `${fmt(n)} ${what}`).join(", ") +
+      (shapes.complete === false ? " (shape inference stops at an error)" : "");
   }
 
   // -- diagram: inline SVG with zoom and pan -------------------------------------------------------------
