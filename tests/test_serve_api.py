@@ -225,3 +225,17 @@ def test_only_another_host_than_this_machine_is_warned_about(host, loopback):
     from archspec.commands.serve import _loopback
 
     assert _loopback(host) is loopback
+
+
+def test_a_chunked_body_and_a_bug_get_json_answers(srv, monkeypatch, capsys):
+    status, _, data = request(srv, "POST", "/api/check", b"", {"Content-Type": "application/json",
+                                                               "Transfer-Encoding": "chunked", "Content-Length": None})
+    assert status == 411 and "Content-Length" in json.loads(data)["error"]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("archspec.serve.api.check", broken)
+    status, doc = post(srv, "/api/check", {"text": "kind: cnn\n"})
+    assert status == 500 and doc == {"error": "internal error (RuntimeError): a bug"}
+    assert "Traceback" in capsys.readouterr().err  # the server's terminal shows it; the page gets one line
