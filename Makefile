@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    ?= out
 
-.PHONY: setup demo test graphviz clean
+.PHONY: setup demo test graphviz browser clean
 
 # CPU build of torch first: an unpinned torch would pull a multi-GB CUDA build.
 $(BIN)/.installed: pyproject.toml
@@ -21,12 +21,19 @@ graphviz:
 	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null && command -v apt-get >/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq graphviz >/dev/null; \
 	  else echo "note: Graphviz 'dot' not found and cannot be installed here; .dot output still works (apt-get install graphviz)"; fi; }
 
+# Headless Chromium and its driver for the browser tests of `archspec serve` (they skip, saying why, without them).
+browser:
+	@{ command -v chromium >/dev/null 2>&1 && [ -x /usr/bin/chromedriver ]; } || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null && command -v apt-get >/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "note: chromium/chromium-driver not found and cannot be installed here; the browser tests will skip"; fi; }
+
 setup: $(BIN)/.installed graphviz
 
 demo: setup
 	bash scripts/demo.sh $(OUT)
 
-test: setup
+test: setup browser
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider
 
 clean:

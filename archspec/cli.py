@@ -15,7 +15,7 @@ import sys
 from .diagnostics import ArchspecError, SpecError
 
 COMMANDS = ("validate", "shapes", "explain", "check", "render", "design", "compile", "train", "evaluate", "predict",
-            "schema")
+            "schema", "serve")
 # import names of the [train] extra's packages: a command that imports one that is missing says what to install
 TRAIN_EXTRA = ("torch", "torchinfo", "numpy", "PIL", "sklearn", "matplotlib", "safetensors", "onnx")
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "archspec"
 MODULE_LINES = 350  # aim under ~300; past this, split the module by what its parts hold
-PACKAGE_LINES = 16_000  # 12,000 until CNN graphs and blocks (wiring, merges, lowering, blocks: ~1,300 lines)
+PACKAGE_LINES = 17_500  # 12,000, then: CNN graphs and blocks (~1,700 lines), archspec serve (~570), course answers and
+# derivations (~550), hardening limits and the fuzzer's fixes; modules stay small (MODULE_LINES)
 
 
 def lines() -> dict[str, int]:

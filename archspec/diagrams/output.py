@@ -19,6 +19,10 @@ class RenderFailed(Exception):
     """``dot`` ran and refused the graph (a bug in the drawer: its stderr says why)."""
 
 
+def _missing(fmt: str) -> GraphvizMissing:
+    return GraphvizMissing(f"writing {fmt.upper()} needs Graphviz's 'dot' program, which is not on PATH: {INSTALL}")
+
+
 def format_for(path: str, override: str | None = None) -> str | None:
     """'a.png' -> 'png'; an explicit --format wins; None when the extension says nothing."""
     if override:
@@ -26,20 +30,37 @@ def format_for(path: str, override: str | None = None) -> str | None:
     return SUFFIXES.get(Path(path).suffix.lower())
 
 
-def image(graph, fmt: str) -> bytes:
-    """The diagram as bytes in ``fmt``: DOT text needs nothing, other formats run ``dot``."""
+def image(graph, fmt: str, timeout: float | None = None) -> bytes:
+    """The diagram as bytes in ``fmt``: DOT text needs nothing, other formats run ``dot`` (``timeout``: at most
+    that many seconds, else RenderFailed; ``archspec serve`` draws untrusted text)."""
     import graphviz
 
     if fmt == "dot":
         return graph.source.encode("utf-8")
+    if timeout is not None:
+        return _dot(graph.source, fmt, timeout)
     try:
         return graph.pipe(format=fmt)
     except graphviz.ExecutableNotFound:
-        raise GraphvizMissing(f"writing {fmt.upper()} needs Graphviz's 'dot' program, which is not on PATH: "
-                              f"{INSTALL}") from None
+        raise _missing(fmt) from None
     except graphviz.CalledProcessError as exc:
         err = (exc.stderr or b"").decode("utf-8", "replace").strip()
         raise RenderFailed(f"dot -T{fmt} failed: {err}") from None
+
+
+def _dot(source: str, fmt: str, timeout: float) -> bytes:
+    """``dot -Tfmt`` on DOT text, stopped after ``timeout`` seconds."""
+    import subprocess
+
+    try:
+        done = subprocess.run(["dot", f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True, timeout=timeout)
+    except FileNotFoundError:
+        raise _missing(fmt) from None
+    except subprocess.TimeoutExpired:
+        raise RenderFailed(f"dot -T{fmt} took longer than {timeout:g} s and was stopped") from None
+    if done.returncode:
+        raise RenderFailed(f"dot -T{fmt} failed: {done.stderr.decode('utf-8', 'replace').strip()}")
+    return done.stdout
 
 
 def write(graph, target: str, fmt: str) -> None:
