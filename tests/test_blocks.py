@@ -189,3 +189,16 @@ def test_shapes_table_has_a_row_per_use(cli, golden, monkeypatch):
     assert "11,689,512" in collapsed
     doc = archspec.shapes(EXAMPLES / "resnet18.yaml").to_json()
     assert doc["layers"][20]["blocks"] == [{"use": "layer2_0", "block": "down"}]
+
+
+def test_nested_repeats_are_refused_before_they_expand():
+    text = ("kind: cnn\ninput: [8, 8, 2]\nblocks:\n  c: {layers: [{type: relu}]}\n"
+            "  b: {layers: [{block: c, repeat: 256}]}\n  a: {layers: [{block: b, repeat: 256}]}\n"
+            "layers:\n  - {block: a, repeat: 256}\n")  # 16.7 million layers
+    report = check_text(text)
+    assert [d.code for d in report.diagnostics] == ["too-many-layers"]
+
+
+def test_a_layer_and_a_use_cannot_share_a_name():
+    text = BLOCKS + "  - {type: relu, name: u}\n  - {block: unit, name: u, channels: 8}\n"
+    assert "duplicate-name" in {d.code for d in check_text(text).diagnostics}

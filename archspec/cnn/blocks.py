@@ -205,6 +205,8 @@ class Expansion:
         take = self.resolve(source, scope, at + ("from",)) if source is not None else (
             scope[IN] if first and scope is not None and scope[IN] != self.previous() else None)
         for r in range(repeat):
+            if len(self.layers) > MAX_LAYERS:  # refused already: stop the work nested repeats would cause
+                return None
             rname = full if repeat == 1 else f"{full}_{r}"
             use = Use(rname, block, at, full, repeat, stage if isinstance(stage, str) else None,
                       tuple((k, v) for k, (v, _) in given.items()))
@@ -223,6 +225,10 @@ class Expansion:
                 filled: dict = {}
                 layer = _substitute(raw, values, filled, where, self.problems)
                 own = layer.get("name") if isinstance(layer.get("name"), str) else None
+                if own is not None and "." in own:
+                    self.problems.append(Diagnostic("bad-name", f"layer name {own!r} in block '{block}' holds '.', "
+                                                    "which joins a use's name to its layers'", where + ("name",),
+                                                    hint="use letters, digits and underscores, e.g. conv_1"))
                 self.rewire(layer, inner, where)
                 if j == 0 and "from" not in layer and take is not None and take != self.previous():
                     layer["from"] = take  # the block's input is not the layer before it
@@ -269,9 +275,9 @@ def _definition_problems(blocks) -> tuple[dict, list[Diagnostic]]:
 
 
 def uses_blocks(data) -> bool:
+    """A layer list (blocks need one) with a blocks: section or a use in it."""
     layers = data.get("layers") if isinstance(data, dict) else None
-    return isinstance(data, dict) and ("blocks" in data or (
-        isinstance(layers, list) and any(isinstance(x, dict) and "block" in x for x in layers)))
+    return isinstance(layers, list) and ("blocks" in data or any(isinstance(x, dict) and "block" in x for x in layers))
 
 
 def expand(data: dict) -> tuple[dict, list[Origin], list[Diagnostic]]:

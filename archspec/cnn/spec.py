@@ -88,6 +88,12 @@ class CnnSpec(SpecBase):
                                       hint=f"layer {unnamed[0]} has no name: '{name}' is its default (type prefix "
                                            "and running number); name them apart" if unnamed else None))
             seen.setdefault(name, i)
+        groups = {".".join(n.split(".")[:k]) for n in names for k in range(1, n.count(".") + 1)}
+        for i, name in enumerate(names):  # 'layer1' beside 'layer1.conv1': one name for a layer and a use
+            if name in groups:
+                out.append(Diagnostic("duplicate-name", f"layer name '{name}' is also the name of a block use "
+                                      f"(its layers are {name}.*)", ("layers", i, "name"),
+                                      hint="name the layer or the use apart"))
         report = self.shapes()
         out += report.diagnostics
         rules, problems = self._rules
