@@ -296,6 +296,8 @@ def load_file(path: str | FsPath) -> Document:
     if not isinstance(path, (str, os.PathLike)):  # open(3) would read, then close, file descriptor 3
         raise TypeError(f"a spec path is a str or os.PathLike, not {type(path).__name__}")
     file = str(path)
+    if "\0" in os.fsdecode(path):  # os.open would raise ValueError
+        raise SpecError([_fail("bad-value", "the file name holds a NUL byte (\\0): no file can have it")], file)
     try:
         with open_read(path) as fh:
             size = os.fstat(fh.fileno()).st_size

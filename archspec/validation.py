@@ -154,6 +154,7 @@ def _wrong_type(named: str, errors: list, path: tuple, received) -> Diagnostic:
 def _bad_value(msg: str, named: str | None, path: tuple, received) -> Diagnostic:
     """pydantic's message with the value's name for its 'Input': 'padding should be greater than ...'."""
     msg = f"{named} {msg[6:]}" if msg.startswith("Input ") and named else msg
+    msg = (f"{named} " if named else "") + msg[13:] if msg.startswith("Value error, ") else msg  # our validators
     return Diagnostic("bad-value", f"{msg}. Received: {path_text(path)}={shown(received)}", path)
 
 

@@ -1,0 +1,46 @@
+"""Bounds on the work a spec may ask for, in one place (the README's Reliability table lists them).
+
+Every number that sizes work (a range the design search enumerates, a feature map that explain writes out
+cell by cell) is checked against one of these in ``validate``, before any work starts, so a hostile or
+mistyped value is a located error instead of minutes of computing.
+"""
+from __future__ import annotations
+
+import math
+
+RULE_NUMBER = 10 ** 9  # |min|, |max|, an exact value or a count in a design rule
+MAP_CELLS = 100_000  # cells of one feature map (input padded, or an output), as many as a spec holds values
+MAP_TERMS = 2_000_000  # numbers read by all windows of one feature-map operation (output cells x window cells)
+DESIGN_CHOICES = 500_000  # layer choices the design search may hold (archspec.design.space.MAX_MOVES)
+DESIGN_VALUES = 10_000  # values one searched parameter (kernel_size, stride, padding) may take after clipping
+
+# (what is bounded, the bound, what happens beyond it); the README's table is checked against this
+TABLE = (
+    ("spec, rules or CSV file", "1 MB", "file-too-large"),
+    ("YAML nesting", "64 levels", "too-deep"),
+    ("YAML values after alias expansion", "100,000", "too-many-values / alias-bomb"),
+    ("digits of an integer", "4,300", "bad-value"),
+    ("a number in a design rule (min, max, exact value, count)", f"finite, at most {RULE_NUMBER:,} in size",
+     "bad-value / bad-rule"),
+    ("cells of a feature map (padded input or output)", f"{MAP_CELLS:,}", "map-too-large"),
+    ("numbers read by one feature-map operation (output cells x window)", f"{MAP_TERMS:,}", "map-too-large"),
+    ("values of one searched parameter, after clipping to the input", f"{DESIGN_VALUES:,}", "design-too-large"),
+    ("layer choices of a design search (estimated before searching, then counted)", f"{DESIGN_CHOICES:,}",
+     "design-too-large"),
+)
+
+
+def no_nul(text: str) -> str:
+    """A path without a NUL byte (the operating system cannot name such a file)."""
+    if "\0" in text:
+        raise ValueError("cannot hold a NUL byte (\\0): it names a file")
+    return text
+
+
+def rule_number(value):
+    """A design rule's number: finite and at most RULE_NUMBER in size."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"must be a finite number, not {value}")
+    if abs(value) > RULE_NUMBER:
+        raise ValueError(f"is at most {RULE_NUMBER:,} in size in a design rule")
+    return value
