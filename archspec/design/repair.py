@@ -15,6 +15,7 @@ from pathlib import Path as FsPath
 from ..cnn.layers import BY_TYPE
 from ..cnn.rules import Bounds, check_rules, layer_breaks
 from ..cnn.shapes import infer, layer_names
+from ..diagnostics import SpecError
 from ..tables import dims
 from ..cnn.search import SearchConfig
 from .space import ACTIVATIONS, POOL_TYPES, SEARCHED, build_space
@@ -171,7 +172,10 @@ def suggest(spec, limit: int = 5, search: SearchConfig | None = None) -> list[Su
     rules = spec.rules() if hasattr(spec, "rules") else None
     if rules is None or len(spec.input) != 3 or not spec.check():
         return []
-    space = build_space(spec.input, rules, search)
+    try:
+        space = build_space(spec.input, rules, search)
+    except SpecError:  # rules too wide to search: no repair is proposed from them
+        return []
     singles = candidates(spec, rules, space)
     raw = _raw(spec)
     extra = {k: raw[k] for k in ("train",) if k in raw}
