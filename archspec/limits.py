@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 
 RULE_NUMBER = 10 ** 9  # |min|, |max|, an exact value or a count in a design rule
-MAP_CELLS = 100_000  # cells of one feature map (input padded, or an output), as many as a spec holds values
-MAP_TERMS = 2_000_000  # numbers read by all windows of one feature-map operation (output cells x window cells)
+MAP_CELLS = 10_000  # cells of one feature map (input padded, or an output): a 100 x 100 map
+MAP_TERMS = 40_000  # numbers read by all windows of one feature-map operation (output cells x window cells)
 DESIGN_CHOICES = 500_000  # layer choices the design search may hold (archspec.design.space.MAX_MOVES)
 DESIGN_VALUES = 10_000  # values one searched parameter (kernel_size, stride, padding) may take after clipping
 
