@@ -11,6 +11,7 @@ import errno
 import importlib
 import os
 import sys
+import warnings
 
 from .diagnostics import ArchspecError, SpecError
 
@@ -33,7 +34,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .terminal import escaping, last_resort
+    from .terminal import escaping, last_resort, show_warning
 
     for stream in (sys.stdout, sys.stderr):  # a non-UTF-8 locale prints sigma as \u03c3 instead of failing
         if hasattr(stream, "reconfigure"):
@@ -41,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     out, err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = escaping(out), escaping(err)  # no user text drives the terminal (archspec.terminal)
     try:
-        return _main(argv)
+        with warnings.catch_warnings():
+            warnings.showwarning = show_warning  # archspec's notes as 'archspec: note: ...'
+            return _main(argv)
     except Exception as exc:  # a bug: one line and a saved report (ARCHSPEC_TRACEBACK=1 shows the traceback)
         if os.environ.get("ARCHSPEC_TRACEBACK"):
             raise

@@ -47,6 +47,16 @@ def escaping(stream):
     return stream if isinstance(stream, EscapingStream) else EscapingStream(stream)
 
 
+def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """warnings.showwarning for the CLI: archspec's own notes on one line, other warnings as Python shows them."""
+    import warnings
+
+    if category.__module__.startswith("archspec."):
+        print(f"archspec: note: {message}", file=file or sys.stderr)
+    else:
+        print(warnings.formatwarning(message, category, filename, lineno, line), end="", file=file or sys.stderr)
+
+
 def last_resort(command: str | None, exc: BaseException) -> int:
     """A bug reached the CLI: save the traceback to a file and say so in one line (exit 70, EX_SOFTWARE)."""
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))

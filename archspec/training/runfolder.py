@@ -123,8 +123,9 @@ def save_tensors(path: Path, tensors: dict, meta: dict) -> None:
     """tensors + JSON metadata -> one safetensors file, atomically."""
     from safetensors.torch import save
 
-    data = save({k: v.detach().cpu().contiguous() for k, v in tensors.items()},
-                metadata={META_KEY: json.dumps(meta)})
+    from .digest import sealed
+
+    data = sealed(save, {k: v.detach().cpu().contiguous() for k, v in tensors.items()}, {META_KEY: json.dumps(meta)})
     atomic_write(path, data)
 
 
@@ -141,12 +142,15 @@ def parse_tensors(data: bytes, name: str = "checkpoint") -> tuple[dict, dict]:
     from safetensors import SafetensorError
     from safetensors.torch import load
 
+    from .digest import verify
+
     try:
         tensors = load(data)
         head = json.loads(data[8:8 + int.from_bytes(data[:8], "little")])
         meta = json.loads((head.get("__metadata__") or {}).get(META_KEY, "{}"))
     except (SafetensorError, ValueError, OSError) as exc:
         raise WeightsError(f"{name} is not a readable safetensors file ({exc})") from None
+    verify(data, head.get("__metadata__"), name, WeightsError)
     return tensors, _object(meta, name)
 
 
@@ -168,7 +172,12 @@ def load_tensors(path, tensors: bool = True) -> tuple[dict, dict]:
     try:
         with safe_open(str(path), framework="pt") as fh:
             found = {k: fh.get_tensor(k) for k in fh.keys()} if tensors else {}
-            meta = json.loads((fh.metadata() or {}).get(META_KEY, "{}"))
+            head = fh.metadata() or {}
+            meta = json.loads(head.get(META_KEY, "{}"))
+        if tensors:
+            from .digest import verify
+
+            verify(path.read_bytes(), head, str(path), WeightsError)
     except (SafetensorError, OSError, ValueError) as exc:
         raise WeightsError(f"{path} is not a readable safetensors file ({exc})") from None
     return found, _object(meta, path)
