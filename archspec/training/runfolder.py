@@ -68,6 +68,7 @@ class RunFolder:
         the folder; a folder that existed before is never removed."""
         if not self.made or self["checkpoint"].exists():
             return False
+        self.clean_temp()
         ours = {FILES["spec"], FILES["history"]}
         if any(p.name not in ours for p in self.path.iterdir()):
             return False
@@ -79,6 +80,14 @@ class RunFolder:
             except OSError:  # not empty (another run's folder beside it), or gone
                 break
         return True
+
+    def clean_temp(self) -> list[Path]:
+        """Remove the temporary files a killed writer left (``.checkpoint.safetensors.tmp-PID``): they are never
+        read, and on a full disk they hold the space a resume needs."""
+        stale = [p for name in FILES.values() for p in self.path.glob(f".{name}.tmp-*")]
+        for p in stale:
+            p.unlink(missing_ok=True)
+        return stale
 
     def write(self, what: str, data: bytes | str) -> Path:
         try:
@@ -102,11 +111,15 @@ def atomic_write(path: Path, data: bytes) -> None:
     """Write to a temporary file in the same folder, fsync it, rename over ``path``, fsync the folder."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # a full disk, Ctrl-C: no half-written temporary file holds the space
+        tmp.unlink(missing_ok=True)
+        raise
     try:
         fd = os.open(path.parent, os.O_RDONLY)
     except OSError:  # pragma: no cover - platforms without directory fds
@@ -126,7 +139,10 @@ def save_tensors(path: Path, tensors: dict, meta: dict) -> None:
     from .digest import sealed
 
     data = sealed(save, {k: v.detach().cpu().contiguous() for k, v in tensors.items()}, {META_KEY: json.dumps(meta)})
-    atomic_write(path, data)
+    try:
+        atomic_write(path, data)
+    except OSError as exc:  # a full disk, a folder where the file goes
+        raise FolderError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 class WeightsError(ArchspecError):
