@@ -12,6 +12,7 @@ RULE_NUMBER = 10 ** 9  # |min|, |max|, an exact value or a count in a design rul
 MAP_CELLS = 10_000  # cells of one feature map (input padded, or an output): a 100 x 100 map
 MAP_TERMS = 40_000  # numbers read by all windows of one feature-map operation (output cells x window cells)
 DESIGN_CHOICES = 500_000  # layer choices the design search may hold (archspec.design.space.MAX_MOVES)
+REPAIR_WORK = 100_000  # layer shapes validate --suggest may infer while trying repairs (trials x layers)
 DESIGN_VALUES = 10_000  # values one searched parameter (kernel_size, stride, padding) may take after clipping
 
 # (what is bounded, the bound, what happens beyond it); the README's table is checked against this
@@ -25,6 +26,8 @@ TABLE = (
     ("cells of a feature map (padded input or output)", f"{MAP_CELLS:,}", "map-too-large"),
     ("numbers read by one feature-map operation (output cells x window)", f"{MAP_TERMS:,}", "map-too-large"),
     ("values of one searched parameter, after clipping to the input", f"{DESIGN_VALUES:,}", "design-too-large"),
+    ("layer shapes `validate --suggest` infers while trying repairs (trials x layers)", f"{REPAIR_WORK:,}",
+     "fewer suggestions"),
     ("layer choices of a design search (estimated before searching, then counted)", f"{DESIGN_CHOICES:,}",
      "design-too-large"),
 )

@@ -47,6 +47,12 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     yaml_implicit_resolvers = {"<": [("tag:yaml.org,2002:merge", re.compile(r"<<\Z"))],
                                None: [(_PLAIN, re.compile(""))]}
 
+    def resolve(self, kind, value, implicit):
+        """What the table above says, without PyYAML's generic walk over it for every scalar."""
+        if kind is yaml.ScalarNode and implicit[0]:
+            return "tag:yaml.org,2002:merge" if value == "<<" else _PLAIN
+        return super().resolve(kind, value, implicit)
+
 
 @dataclass
 class SourceMap:

@@ -16,6 +16,7 @@ from ..cnn.layers import BY_TYPE
 from ..cnn.rules import Bounds, check_rules, layer_breaks
 from ..cnn.shapes import infer, layer_names
 from ..diagnostics import SpecError
+from ..limits import REPAIR_WORK
 from ..tables import dims
 from ..cnn.search import SearchConfig
 from .space import ACTIVATIONS, POOL_TYPES, SEARCHED, build_space
@@ -180,9 +181,11 @@ def suggest(spec, limit: int = 5, search: SearchConfig | None = None) -> list[Su
     raw = _raw(spec)
     extra = {k: raw[k] for k in ("train",) if k in raw}
     out: list[Suggestion] = []
+    trials = REPAIR_WORK // max(1, len(spec.layers))  # each trial infers every layer's shape
     for n in range(1, MAX_EDITS + 1):
         found = []
-        for edits in itertools.combinations(singles, n):
+        for edits in itertools.islice(itertools.combinations(singles, n), max(0, trials)):
+            trials -= 1
             if _conflict(edits):
                 continue
             try:
