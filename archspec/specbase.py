@@ -9,10 +9,10 @@ from typing import Annotated, Union
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from .diagnostics import Diagnostic
-from .limits import no_nul, rule_number
+from .limits import SIZE, no_nul, rule_number
 
-PositiveInt = Annotated[int, Field(ge=1)]
-NonNegInt = Annotated[int, Field(ge=0)]
+PositiveInt = Annotated[int, Field(ge=1, le=SIZE)]  # bounded: sizes multiply into params, MACs and floats
+NonNegInt = Annotated[int, Field(ge=0, le=SIZE)]
 # int or [h, w]: lists (not tuples) so the YAML language server understands the schema
 Pair = Union[PositiveInt, Annotated[list[PositiveInt], Field(min_length=2, max_length=2)]]
 NonNegPair = Union[NonNegInt, Annotated[list[NonNegInt], Field(min_length=2, max_length=2)]]

@@ -7,6 +7,7 @@ from typing import Annotated, Literal, Optional, Union
 from pydantic import Field
 
 from ..diagnostics import Diagnostic
+from ..limits import LAYERS
 from ..specbase import FilePath, PositiveInt, SpecBase
 from ..training.config import TrainConfig
 from .layers import AnyLayer
@@ -29,7 +30,7 @@ class CnnSpec(SpecBase):
     kind: Literal["cnn"]
     input: Annotated[list[PositiveInt], Field(min_length=1, max_length=3,
                                               description="[H, W, C] for images, or [N] for flat inputs")]
-    layers: Annotated[list[AnyLayer], Field(min_length=1)]
+    layers: Annotated[list[AnyLayer], Field(min_length=1, max_length=LAYERS)]
     constraints: Union[Constraints, FilePath, None] = Field(
         None, description="design rules, or the path of a YAML file holding them (relative to this spec)")
     search: Optional[SearchConfig] = Field(None, description="narrows the design space of `archspec design`")

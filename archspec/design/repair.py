@@ -16,7 +16,7 @@ from ..cnn.layers import BY_TYPE
 from ..cnn.rules import Bounds, check_rules, layer_breaks
 from ..cnn.shapes import infer, layer_names
 from ..diagnostics import SpecError
-from ..limits import REPAIR_WORK
+from ..limits import REPAIR_LAYERS, REPAIR_WORK
 from ..tables import dims
 from ..cnn.search import SearchConfig
 from .space import ACTIVATIONS, POOL_TYPES, SEARCHED, build_space
@@ -171,7 +171,7 @@ def suggest(spec, limit: int = 5, search: SearchConfig | None = None) -> list[Su
     from ..validation import check_text
 
     rules = spec.rules() if hasattr(spec, "rules") else None
-    if rules is None or len(spec.input) != 3 or not spec.check():
+    if rules is None or len(spec.input) != 3 or len(spec.layers) > REPAIR_LAYERS or not spec.check():
         return []
     try:
         space = build_space(spec.input, rules, search)
@@ -215,6 +215,8 @@ def report_suggestions(report) -> list[str] | None:
     spec = report.spec
     if report.valid or spec is None or getattr(spec, "kind", None) != "cnn" or spec.rules() is None:
         return None
+    if len(spec.layers) > REPAIR_LAYERS:
+        return [f"no repair searched: {len(spec.layers):,} layers is more than the {REPAIR_LAYERS} --suggest tries"]
     got = [s.message for s in suggest(spec)]
     return got or [f"no repair within {MAX_EDITS} edits; `archspec design {report.file}` lists designs that "
                    "meet the rules"]
