@@ -14,7 +14,7 @@ LAYERS = 5_000  # layers of a cnn spec (a ResNet-152 has about 500)
 OPERATIONS = 64  # operations of a feature_map spec
 NEURONS = 50  # neurons of an equations spec: the chain rule through them is written out in full
 MAP_CELLS = 10_000  # cells of one feature map (input padded, or an output): a 100 x 100 map
-MAP_TERMS = 40_000  # numbers read by all windows of one feature-map operation (output cells x window cells)
+MAP_TERMS = 40_000  # numbers read by all windows of a feature-map spec (output cells x window cells, all steps)
 DESIGN_CHOICES = 200_000  # layer choices the design search may hold (archspec.design.space.MAX_MOVES)
 REPAIR_LAYERS = 200  # layers of a spec `validate --suggest` searches repairs for (a course design has ~20)
 REPAIR_WORK = 50_000  # layer shapes validate --suggest may infer while trying repairs (trials x layers)
@@ -32,9 +32,10 @@ TABLE = (
     ("operations of a feature_map spec", f"{OPERATIONS:,}", "bad-value"),
     ("neurons of an equations spec", f"{NEURONS:,}", "too-many-neurons"),
     ("a number in a design rule (min, max, exact value, count)", f"finite, at most {RULE_NUMBER:,} in size",
-     "bad-value / bad-rule"),
+     "bad-value"),
     ("cells of a feature map (padded input or output)", f"{MAP_CELLS:,}", "map-too-large"),
-    ("numbers read by one feature-map operation (output cells x window)", f"{MAP_TERMS:,}", "map-too-large"),
+    ("numbers the windows of a feature_map spec read (output cells x window, all operations)", f"{MAP_TERMS:,}",
+     "map-too-large"),
     ("values of one searched parameter, after clipping to the input", f"{DESIGN_VALUES:,}", "design-too-large"),
     ("layers of a spec `validate --suggest` proposes repairs for", f"{REPAIR_LAYERS:,}", "no suggestion, said"),
     ("layer shapes `validate --suggest` infers while trying repairs (trials x layers)", f"{REPAIR_WORK:,}",

@@ -208,4 +208,4 @@ def test_an_equations_network_too_deep_to_write_out_is_refused(cli, tmp_path):
     path = tmp_path / "deep.yaml"
     path.write_text(f"kind: equations\nname: deep\nequations:\n{eqs}inputs: {{x1: 0.5}}\n")
     r = cli("validate", path)
-    assert r.code == 1 and f"{path}:3:1: error[too-many-neurons]: the equations make {n} neurons" in r.out, r.out
+    assert r.code == 1 and f"{path}:4:3: error[too-many-neurons]: the equations make {n} neurons" in r.out, r.out
