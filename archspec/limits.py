@@ -17,7 +17,7 @@ MAP_CELLS = 10_000  # cells of one feature map (input padded, or an output): a 1
 MAP_TERMS = 40_000  # numbers read by all windows of a feature-map spec (output cells x window cells, all steps)
 DESIGN_CHOICES = 200_000  # layer choices the design search may hold (archspec.design.space.MAX_MOVES)
 REPAIR_LAYERS = 200  # layers of a spec `validate --suggest` searches repairs for (a course design has ~20)
-REPAIR_WORK = 50_000  # layer shapes validate --suggest may infer while trying repairs (trials x layers)
+REPAIR_WORK = 10_000  # layer shapes validate --suggest may infer while trying repairs (trials x layers)
 DESIGN_VALUES = 10_000  # values one searched parameter (kernel_size, stride, padding) may take after clipping
 
 # (what is bounded, the bound, what happens beyond it); the README's table is checked against this

@@ -57,3 +57,29 @@ def test_the_fuzzer_finds_what_it_is_meant_to_find(monkeypatch):
     spec = next(p for p in SPECS if "kind: cnn" in p.read_text())
     found = exercise(spec.read_text(), spec, GUARD_S)
     assert found is not None and "ZeroDivisionError" in found.detail
+
+
+@settings(max_examples=40, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_the_cli_last_resort_is_not_reached_by_hostile_specs(data, tmp_path_factory):
+    """The CLI's handler for bugs ('internal error', a saved report) must never be what a hostile spec meets."""
+    import contextlib
+    import io
+
+    import archspec.terminal
+    from archspec.cli import main
+
+    reached = []
+    text, _ = make_case(_pick(data))
+    folder = tmp_path_factory.mktemp("cli")
+    (folder / "spec.yaml").write_text(text, errors="surrogateescape")
+    real = archspec.terminal.last_resort
+    archspec.terminal.last_resort = lambda command, exc: reached.append((command, repr(exc))) or 70
+    try:
+        for argv in (["validate", "--suggest"], ["shapes"], ["explain"], ["render", "-o", str(folder / "x.dot")]):
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                with contextlib.suppress(SystemExit):
+                    main([argv[0], str(folder / "spec.yaml"), *argv[1:]])
+    finally:
+        archspec.terminal.last_resort = real
+    assert not reached, f"{reached}\ninput:\n{text[:3000]}"

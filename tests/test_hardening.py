@@ -44,9 +44,11 @@ def test_values_no_work_can_afford_are_located_errors_in_validate_and_every_comm
         assert r.code == 1 and where in r.out + r.err and f"error[{code}]" in r.out + r.err, (argv, r.out, r.err)
 
 
-@pytest.mark.parametrize("case, needle", [("padding-65536", "padding: {max"), ("stride-1e8", "stride: {max")])
+@pytest.mark.parametrize("case, needle", [("issue16-padding-65536", "padding: {max"),
+                                          ("issue16-stride-1e8", "stride: {max"),
+                                          ("wide-kernel-padding-stride", "padding: {max")])
 def test_design_rules_too_wide_to_search_are_refused_at_the_rule(cli, case, needle):
-    path = CASES / f"issue16-{case}.yaml"
+    path = CASES / f"{case}.yaml"
     r = cli("design", path, "--count")
     clean(r)
     assert r.code == 1 and f"{path}:{line_of(path, needle)}:" in r.err and "error[design-too-large]" in r.err, r.err

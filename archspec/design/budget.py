@@ -56,7 +56,7 @@ def _top(rule, fallback: int) -> int:
     return max((int(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)), default=0)
 
 
-def caps(input_shape, rules, where: tuple) -> Caps:
+def caps(input_shape, rules) -> Caps:
     """Caps for ``rules`` on an (H, W, C) input."""
     block = getattr(rules, "conv2d") or {}
     side = max(input_shape[:2])
@@ -96,6 +96,16 @@ def value_range(first: int, last: int, type_name: str, param: str, caps: Caps | 
     if last - first + 1 > DESIGN_VALUES:
         raise too_large(path, f"{type_name} {param} from {first:,} to {last:,}")
     return list(range(first, last + 1))
+
+
+def check_product(type_name: str, values: dict, at: dict) -> None:
+    """Refuse kernel x padding x stride combinations of one layer type beyond the layer-choice budget, at the
+    rule of the parameter with the most values (before the combinations are made)."""
+    n = math.prod(len(v) for v in values.values())
+    if n > DESIGN_CHOICES:
+        widest = max(values, key=lambda p: len(values[p]))
+        raise too_large(at[widest], f"{n:,} combinations of {type_name} " + " x ".join(
+            f"{len(v):,} {p}" for p, v in values.items()))
 
 
 def check_estimate(space, caps: Caps | None, where: tuple) -> None:

@@ -196,7 +196,8 @@ def suggest(spec, limit: int = 5, search: SearchConfig | None = None) -> list[Su
             if report.diagnostics or check_rules(rules, layers, report):
                 continue
             found.append((sum(e.size for e in edits), edits, layers, report))
-        for _, edits, layers, report in sorted(found, key=lambda f: (f[0], [(e.index, e.text) for e in f[1]])):
+        ranked = sorted(found, key=lambda f: (f[0], [(e.index, e.text) for e in f[1]]))
+        for _, edits, layers, report in ranked[:3 * limit]:  # each check re-reads a whole spec
             text = spec_yaml(spec.title, spec.input, layers,
                              raw.get("constraints"), [f"{spec.file} repaired: " + "; ".join(e.text for e in edits)],
                              extra, raw.get("description"))

@@ -260,6 +260,7 @@ def _steps(type_name: str, rules: dict, search: SearchConfig | None, fixed: dict
     at = {p: ("search", p) if wishes.get(p) is not None else where + (type_name, p) for p in SEARCHED}
     values = {p: [0] if p == "padding" and same_only else _universe(type_name, p, rules.get(p), wishes.get(p), notes,
                                                                      caps, at[p]) for p in SEARCHED}
+    budget.check_product(type_name, values, at)
     out = []
     for k, p, s in itertools.product(values["kernel_size"], values["padding"], values["stride"]):
         if same_only:
@@ -311,7 +312,7 @@ def build_space(input_shape, rules, search: SearchConfig | None = None, where=("
                              f"{list(input_shape)}", ("input",))
         return Space(tuple(input_shape), [], [], {}, None, [], None, problems=[problem], where=where)
     blocks = {t: (getattr(rules, t) or {}) for t in BY_TYPE}
-    conv_rules, caps = blocks["conv2d"], budget.caps(input_shape, rules, where)
+    conv_rules, caps = blocks["conv2d"], budget.caps(input_shape, rules)
     counts = budget.counts("conv2d", conv_rules.get("count"), DEFAULT_COUNT["conv2d"], notes, caps.side,
                            where + ("conv2d", "count"))
     convs = _steps("conv2d", conv_rules, search, _fixed("conv2d", conv_rules), _used(counts, notes), caps, where)
