@@ -11,6 +11,7 @@ import errno
 import importlib
 import os
 import sys
+import warnings
 
 from .diagnostics import ArchspecError, SpecError
 
@@ -33,9 +34,26 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .terminal import escaping, last_resort, show_warning
+
     for stream in (sys.stdout, sys.stderr):  # a non-UTF-8 locale prints sigma as \u03c3 instead of failing
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = escaping(out), escaping(err)  # no user text drives the terminal (archspec.terminal)
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = show_warning  # archspec's notes as 'archspec: note: ...'
+            return _main(argv)
+    except Exception as exc:  # a bug: one line and a saved report (ARCHSPEC_TRACEBACK=1 shows the traceback)
+        if os.environ.get("ARCHSPEC_TRACEBACK"):
+            raise
+        return last_resort(next(iter(argv if argv is not None else sys.argv[1:]), None), exc)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: list[str] | None) -> int:
     p = parser()
     args = p.parse_args(argv)
     if args.command is None:  # a bare 'archspec': the commands, not just 'COMMAND is required'

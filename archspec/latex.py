@@ -115,23 +115,30 @@ def split_top(tex: str, ops: tuple[str, ...]) -> list[str]:
     return pieces + [tex[start:]]
 
 
-def _pack(pieces: list[str], room: float) -> list[str]:
+def _pack(pieces: list[str], room: float, widths: list[float] | None = None) -> list[str]:
+    """Pieces joined greedily into lines no wider than ``room``. Pieces are cut at top-level operators, so a
+    line's width is the sum of its pieces' widths (measured once: long sums stay linear)."""
+    widths = widths or [width(p) for p in pieces]
     lines: list[str] = []
-    for p in pieces:
-        if lines and width(lines[-1] + p) <= room:
+    used = 0.0
+    for p, w in zip(pieces, widths):
+        if lines and used + w <= room:
             lines[-1] += p
+            used += w
         else:
             lines.append(p)
+            used = w
     return lines
 
 
 def _balanced(pieces: list[str], room: float) -> list[str]:
     """As few lines as packing into ``room`` takes, of about equal width (no lone '\\cdot x' line)."""
-    lines = _pack(pieces, room)
-    fair = width("".join(pieces)) / len(lines)
-    while fair < room and len(_pack(pieces, fair)) > len(lines):
+    widths = [width(p) for p in pieces]
+    lines = _pack(pieces, room, widths)
+    fair = sum(widths) / len(lines)
+    while fair < room and len(_pack(pieces, fair, widths)) > len(lines):
         fair += 1
-    return _pack(pieces, min(fair, room))
+    return _pack(pieces, min(fair, room), widths)
 
 
 def break_line(tex: str, room: float) -> list[str]:

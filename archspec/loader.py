@@ -47,6 +47,12 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     yaml_implicit_resolvers = {"<": [("tag:yaml.org,2002:merge", re.compile(r"<<\Z"))],
                                None: [(_PLAIN, re.compile(""))]}
 
+    def resolve(self, kind, value, implicit):
+        """What the table above says, without PyYAML's generic walk over it for every scalar."""
+        if kind is yaml.ScalarNode and implicit[0]:
+            return "tag:yaml.org,2002:merge" if value == "<<" else _PLAIN
+        return super().resolve(kind, value, implicit)
+
 
 @dataclass
 class SourceMap:
@@ -296,6 +302,8 @@ def load_file(path: str | FsPath) -> Document:
     if not isinstance(path, (str, os.PathLike)):  # open(3) would read, then close, file descriptor 3
         raise TypeError(f"a spec path is a str or os.PathLike, not {type(path).__name__}")
     file = str(path)
+    if "\0" in os.fsdecode(path):  # os.open would raise ValueError
+        raise SpecError([_fail("bad-value", "the file name holds a NUL byte (\\0): no file can have it")], file)
     try:
         with open_read(path) as fh:
             size = os.fstat(fh.fileno()).st_size

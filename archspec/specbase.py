@@ -6,15 +6,25 @@ import typing
 from pathlib import Path as FsPath
 from typing import Annotated, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from .diagnostics import Diagnostic
+from .limits import SIZE, no_nul, rule_number
 
-PositiveInt = Annotated[int, Field(ge=1)]
-NonNegInt = Annotated[int, Field(ge=0)]
+PositiveInt = Annotated[int, Field(ge=1, le=SIZE)]  # bounded: sizes multiply into params, MACs and floats
+NonNegInt = Annotated[int, Field(ge=0, le=SIZE)]
 # int or [h, w]: lists (not tuples) so the YAML language server understands the schema
 Pair = Union[PositiveInt, Annotated[list[PositiveInt], Field(min_length=2, max_length=2)]]
 NonNegPair = Union[NonNegInt, Annotated[list[NonNegInt], Field(min_length=2, max_length=2)]]
+# a file path in a spec: no NUL byte (the OS cannot open one, and Python raises ValueError)
+FilePath = Annotated[str, AfterValidator(no_nul)]
+# a number in a design rule: finite and within RULE_NUMBER (ranges are enumerated from them)
+RuleInt = Annotated[int, AfterValidator(rule_number)]
+RuleFloat = Annotated[float, AfterValidator(rule_number)]
+
+
+def one_line(text: str) -> str:
+    return "".join(ch if ch.isprintable() else " " for ch in text)
 
 
 def pair(value) -> tuple[int, int]:
@@ -72,7 +82,9 @@ class SpecBase(Strict):
 
     @property
     def title(self) -> str:
-        return self.name or FsPath(self._file).stem
+        """The name (or the file's stem) on one line: a line break or control character in it reads as a space,
+        so it cannot break a heading of any output format."""
+        return one_line(self.name or FsPath(self._file).stem)
 
     def check(self) -> list[Diagnostic]:
         return []

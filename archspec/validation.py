@@ -118,16 +118,25 @@ TYPE_HINTS = (
 )
 
 
-def _explained(err, path: tuple, found: list) -> bool:
-    """A type error that another error at the same value explains better: a value error at or below it, or
-    any error below it (the value has the shape of another union member, e.g. a list with one bad item)."""
-    return _type_error(err) and any(p[:len(path)] == path and (len(p) > len(path) or not _type_error(e))
-                                    for e, p in found)
+def _explainers(found: list) -> set:
+    """Paths whose type errors another error explains better: a value error at the same value, or any error
+    below it (the value has the shape of another union member, e.g. a list with one bad item). A set, so a
+    file with thousands of bad values is not checked pair by pair."""
+    out = set()
+    for e, p in found:
+        out.update(p[:k] for k in range(len(p)))
+        if not _type_error(e):
+            out.add(p)
+    return out
 
 
-def _at(found: list, path: tuple) -> list:
-    """The type errors of one value: one per union member."""
-    return [e for e, p in found if p == path and _type_error(e)]
+def _type_errors(found: list) -> dict:
+    """path -> the type errors of that value: one per union member."""
+    out: dict = {}
+    for e, p in found:
+        if _type_error(e):
+            out.setdefault(p, []).append(e)
+    return out
 
 
 def _literals(errors: list) -> list[str]:
@@ -154,6 +163,7 @@ def _wrong_type(named: str, errors: list, path: tuple, received) -> Diagnostic:
 def _bad_value(msg: str, named: str | None, path: tuple, received) -> Diagnostic:
     """pydantic's message with the value's name for its 'Input': 'padding should be greater than ...'."""
     msg = f"{named} {msg[6:]}" if msg.startswith("Input ") and named else msg
+    msg = (f"{named} " if named else "") + msg[13:] if msg.startswith("Value error, ") else msg  # our validators
     return Diagnostic("bad-value", f"{msg}. Received: {path_text(path)}={shown(received)}", path)
 
 
@@ -168,7 +178,9 @@ def value_problem(exc: ValidationError, named: str, path: tuple, received) -> Di
 def pydantic_diagnostics(exc: ValidationError, data: dict, model: type) -> list[Diagnostic]:
     out, seen = [], set()
     found = [(err, _data_path(data, tuple(err["loc"]), err["type"] == "missing")) for err in exc.errors()]
-    found = [(e, p) for e, p in found if not _explained(e, p, found)]
+    explained = _explainers(found)
+    found = [(e, p) for e, p in found if not (_type_error(e) and p in explained)]
+    at = _type_errors(found)
     for err, path in found:
         loc, kind = tuple(err["loc"]), err["type"]
         field = path[-1] if path else None
@@ -195,8 +207,8 @@ def pydantic_diagnostics(exc: ValidationError, data: dict, model: type) -> list[
                                   hint=did_you_mean(tag, tags) or f"known types: {', '.join(tags)}")
         elif kind == "missing":
             diag = Diagnostic("missing-key", f"missing required key '{field}' in {path_text(path[:-1])}", path[:-1])
-        elif _type_error(err) and named and any(e["type"] in TAKES for e in _at(found, path)):
-            diag = _wrong_type(named, _at(found, path), path, received)
+        elif _type_error(err) and named and any(e["type"] in TAKES for e in at.get(path, [])):
+            diag = _wrong_type(named, at[path], path, received)
         else:
             diag = _bad_value(err["msg"], named, path, received)
         key = (diag.code, diag.path)

@@ -21,6 +21,7 @@ from typing import Any, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..diagnostics import Diagnostic, did_you_mean
+from ..limits import LAYERS
 from ..loader import Document, SourceMap
 from .layers import BY_TYPE
 
@@ -28,7 +29,7 @@ PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)\Z")
 USE_KEYS = ("block", "name", "repeat", "from", "stage")  # the rest of a use's keys are block parameters
 DEF_KEYS = ("params", "layers", "description")
 MAX_REPEAT = 256
-MAX_LAYERS = 20_000  # after expansion: every later step is linear in this
+MAX_LAYERS = LAYERS  # after expansion, as a spec may hold (archspec/limits.py)
 IN = "in"
 
 

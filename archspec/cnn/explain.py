@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from ..markup import user_text
 from ..tables import dims, grouped, human, latex_escape, shapes_table
 
 RULE = "out = floor((in - k + 2p) / s) + 1"
@@ -60,6 +61,6 @@ def explain(spec, format: str = "markdown", **_options) -> str:
         return json.dumps(report.to_json(), indent=2)
     if format == "latex":
         return _latex(report, spec.title)
-    title = f"{spec.title}: shapes, step by step"
+    title = f"{user_text(spec.title, format)}: shapes, step by step"
     head = f"# {title}" if format == "markdown" else f"{title}\n{'=' * len(title)}"
     return head + "\n\n" + _steps(report, format)

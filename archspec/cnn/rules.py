@@ -14,17 +14,17 @@ from typing import Annotated, Optional, Union
 from pydantic import Field, create_model
 
 from ..diagnostics import Diagnostic, did_you_mean, path_text
-from ..specbase import PositiveInt, Strict
+from ..specbase import PositiveInt, RuleFloat, RuleInt, Strict
 from .layers import BY_TYPE, Layer
 from .base import NOT_PARAMETERS
 from .shapes import ShapeReport, dims, layer_names
 
-Scalar = Union[bool, int, float, str]
+Scalar = Union[bool, RuleInt, RuleFloat, str]
 
 
 class Bounds(Strict):
-    min: Optional[float] = None
-    max: Optional[float] = None
+    min: Optional[RuleFloat] = None
+    max: Optional[RuleFloat] = None
     odd: Optional[bool] = None
     even: Optional[bool] = None
     in_: Optional[list[Scalar]] = Field(None, alias="in")

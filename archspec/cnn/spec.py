@@ -7,7 +7,8 @@ from typing import Annotated, Literal, Optional, Union
 from pydantic import Field
 
 from ..diagnostics import Diagnostic
-from ..specbase import PositiveInt, SpecBase
+from ..limits import LAYERS
+from ..specbase import FilePath, PositiveInt, SpecBase
 from ..training.config import TrainConfig
 from .blocks import BlockDef, origins_of
 from .layers import AnyLayer
@@ -31,12 +32,12 @@ class CnnSpec(SpecBase):
     kind: Literal["cnn"]
     input: Annotated[list[PositiveInt], Field(min_length=1, max_length=3,
                                               description="[H, W, C] for images, or [N] for flat inputs")]
-    layers: Annotated[list[AnyLayer], Field(min_length=1, description="the layers in order; an entry "
-                                            "{block: NAME, ...} uses a block (see blocks)")]
+    layers: Annotated[list[AnyLayer], Field(min_length=1, max_length=LAYERS, description="the layers in order; an "
+                                            "entry {block: NAME, ...} uses a block (see blocks)")]
     blocks: Optional[dict[str, BlockDef]] = Field(None, description="reusable layer lists with parameters: "
                                                   "{NAME: {params: {p: default}, layers: [...]}}; expanded "
                                                   "before anything else reads the spec")
-    constraints: Union[Constraints, str, None] = Field(
+    constraints: Union[Constraints, FilePath, None] = Field(
         None, description="design rules, or the path of a YAML file holding them (relative to this spec)")
     search: Optional[SearchConfig] = Field(None, description="narrows the design space of `archspec design`")
     train: Optional[TrainConfig] = None

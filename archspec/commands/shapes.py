@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 
+from ..markup import user_text
 from . import add_format
 
 
@@ -49,7 +50,8 @@ def run(args) -> int:
         if args.format == "json":
             docs.append({"path": path, "name": spec.title, **report.to_json(), **problems})
         else:
-            print(shapes_table(report, args.format, title=f"{spec.title} ({path})", collapse=args.collapse))
+            print(shapes_table(report, args.format, title=f"{user_text(spec.title, args.format)} "
+                               f"({user_text(path, args.format)})", collapse=args.collapse))
             print()
     if args.format == "json":  # one SPEC: its object; several: a list, one entry per SPEC in order
         print(json.dumps(docs[0] if len(args.specs) == 1 else docs, indent=2))

@@ -37,7 +37,10 @@ class Problem:
 
     @cached_property
     def space(self) -> Space:
-        space = build_space(self.input, self.rules, self.search)
+        try:
+            space = build_space(self.input, self.rules, self.search)
+        except SpecError as exc:  # too large to search: at the rule that makes it so
+            raise SpecError([self.place(d) for d in exc.diagnostics], self.file) from None
         space.place, space.file = self.place, self.file
         space.problems = [self.place(d) for d in space.problems]
         if self.spec is not None and any(layer.from_ is not None for layer in self.spec.layers):

@@ -15,6 +15,8 @@ from pathlib import Path as FsPath
 from ..cnn.layers import BY_TYPE
 from ..cnn.rules import Bounds, check_rules, layer_breaks
 from ..cnn.shapes import infer, layer_names
+from ..diagnostics import SpecError
+from ..limits import REPAIR_LAYERS, REPAIR_WORK
 from ..tables import dims
 from ..cnn.search import SearchConfig
 from .space import ACTIVATIONS, POOL_TYPES, SEARCHED, build_space
@@ -169,16 +171,21 @@ def suggest(spec, limit: int = 5, search: SearchConfig | None = None) -> list[Su
     from ..validation import check_text
 
     rules = spec.rules() if hasattr(spec, "rules") else None
-    if rules is None or len(spec.input) != 3 or not spec.check():
+    if rules is None or len(spec.input) != 3 or len(spec.layers) > REPAIR_LAYERS or not spec.check():
         return []
-    space = build_space(spec.input, rules, search)
+    try:
+        space = build_space(spec.input, rules, search)
+    except SpecError:  # rules too wide to search: no repair is proposed from them
+        return []
     singles = candidates(spec, rules, space)
     raw = _raw(spec)
     extra = {k: raw[k] for k in ("train",) if k in raw}
     out: list[Suggestion] = []
+    trials = REPAIR_WORK // max(1, len(spec.layers))  # each trial infers every layer's shape
     for n in range(1, MAX_EDITS + 1):
         found = []
-        for edits in itertools.combinations(singles, n):
+        for edits in itertools.islice(itertools.combinations(singles, n), max(0, trials)):
+            trials -= 1
             if _conflict(edits):
                 continue
             try:
@@ -189,7 +196,8 @@ def suggest(spec, limit: int = 5, search: SearchConfig | None = None) -> list[Su
             if report.diagnostics or check_rules(rules, layers, report):
                 continue
             found.append((sum(e.size for e in edits), edits, layers, report))
-        for _, edits, layers, report in sorted(found, key=lambda f: (f[0], [(e.index, e.text) for e in f[1]])):
+        ranked = sorted(found, key=lambda f: (f[0], [(e.index, e.text) for e in f[1]]))
+        for _, edits, layers, report in ranked[:3 * limit]:  # each check re-reads a whole spec
             text = spec_yaml(spec.title, spec.input, layers,
                              raw.get("constraints"), [f"{spec.file} repaired: " + "; ".join(e.text for e in edits)],
                              extra, raw.get("description"))
@@ -208,6 +216,8 @@ def report_suggestions(report) -> list[str] | None:
     spec = report.spec
     if report.valid or spec is None or getattr(spec, "kind", None) != "cnn" or spec.rules() is None:
         return None
+    if len(spec.layers) > REPAIR_LAYERS:
+        return [f"no repair searched: {len(spec.layers):,} layers is more than the {REPAIR_LAYERS} --suggest tries"]
     got = [s.message for s in suggest(spec)]
     return got or [f"no repair within {MAX_EDITS} edits; `archspec design {report.file}` lists designs that "
                    "meet the rules"]

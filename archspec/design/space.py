@@ -18,11 +18,13 @@ from functools import lru_cache
 from typing import Callable, Optional
 
 from ..cnn.layers import BY_TYPE, NOT_PARAMETERS, Layer, ShapeError, window
-from ..cnn.rules import Bounds, count_breaks, layer_breaks
+from ..cnn.rules import Bounds, layer_breaks
 from ..cnn.shapes import BYTES_PER_VALUE
 from ..diagnostics import Diagnostic
+from ..limits import DESIGN_CHOICES
 from ..specbase import pair
 from ..cnn.search import SearchConfig
+from . import budget
 
 POOL_TYPES = ("maxpool2d", "avgpool2d")
 SEARCHED = ("kernel_size", "stride", "padding")  # per conv/pool; everything else is fixed
@@ -31,7 +33,7 @@ METRICS = ("params", "macs", "memory", "depth")
 DEFAULT_RANGE = {("conv2d", "kernel_size"): (1, 7), ("conv2d", "padding"): (0, 3), ("conv2d", "stride"): (1, 2),
                  ("pool", "kernel_size"): (2, 3), ("pool", "stride"): (1, 3), ("pool", "padding"): (0, 0)}
 DEFAULT_COUNT = {"conv2d": (1, 4), "pool": (0, 2)}
-MAX_MOVES = 500_000  # layer choices held in memory (about 200 MB, seconds); Q6 needs about 10,000
+MAX_MOVES = DESIGN_CHOICES  # layer choices held in memory (about 200 MB, seconds); Q6 needs about 10,000
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid")  # shape-preserving, no parameters
 
 
@@ -218,12 +220,14 @@ def _values(steps, param) -> str:
     text = [str(h) if h == w else f"{h}x{w}" for h, w in got]
     if not text:
         return f"no {param}"
+    if len(text) > 8:
+        return f"{param} {text[0]} ... {text[-1]} ({len(text):,} values)"
     return f"{param} {text[0]}" if len(text) == 1 else f"{param} {', '.join(text[:-1])} or {text[-1]}"
 
 
 # -- building the space from the rules ------------------------------------
 
-def _universe(type_name: str, param: str, rule, wish, notes: list) -> list:
+def _universe(type_name: str, param: str, rule, wish, notes: list, caps=None, path=()) -> list:
     """Values to try for one parameter: the search: wish, else the rule's range, else a default."""
     family = "conv2d" if type_name == "conv2d" else "pool"
     lo, hi = DEFAULT_RANGE[(family, param)]
@@ -242,18 +246,21 @@ def _universe(type_name: str, param: str, rule, wish, notes: list) -> list:
             notes.append(f"{type_name} {param} has no max: searching up to {hi}")
         first = lo if source.min is None else max(lo, math.ceil(source.min))
         last = hi if source.max is None else math.floor(source.max)
-        return list(range(first, last + 1))
+        return budget.value_range(first, last, type_name, param, caps, notes, path)
     return list(source) if isinstance(source, list) and wish is not None else [source]
 
 
-def _steps(type_name: str, rules: dict, search: SearchConfig | None, fixed: dict, notes: list) -> list[Step]:
+def _steps(type_name: str, rules: dict, search: SearchConfig | None, fixed: dict, notes: list, caps=None,
+           where=("constraints",)) -> list[Step]:
     """Every allowed (kernel, stride, padding) of one layer type, smallest first."""
     wishes = {p: getattr(search, p) for p in SEARCHED} if search and type_name == "conv2d" else {}
     same_only = wishes.get("padding") == "same-only"
     if same_only:
         wishes["padding"] = None
-    values = {p: [0] if p == "padding" and same_only else _universe(type_name, p, rules.get(p), wishes.get(p), notes)
-              for p in SEARCHED}
+    at = {p: ("search", p) if wishes.get(p) is not None else where + (type_name, p) for p in SEARCHED}
+    values = {p: [0] if p == "padding" and same_only else _universe(type_name, p, rules.get(p), wishes.get(p), notes,
+                                                                     caps, at[p]) for p in SEARCHED}
+    budget.check_product(type_name, values, at)
     out = []
     for k, p, s in itertools.product(values["kernel_size"], values["padding"], values["stride"]):
         if same_only:
@@ -289,24 +296,6 @@ def _fixed(type_name: str, rules: dict) -> dict:
     return {p: r for p, r in rules.items() if p in fields and not isinstance(r, Bounds)}
 
 
-def _counts(type_name: str, rule, notes: list, family: str) -> tuple:
-    """How many layers of a type a design may have (a default range where the rules give no max)."""
-    lo, hi = DEFAULT_COUNT[family]
-    if rule is None:
-        notes.append(f"no count rule for {type_name}: searching {lo}..{hi}")
-        return tuple(range(lo, hi + 1))
-    if not isinstance(rule, Bounds):
-        return (int(rule),) if isinstance(rule, int) and rule >= 0 else ()
-    if rule.in_ is not None:
-        top = max((int(v) for v in rule.in_ if isinstance(v, (int, float))), default=-1)
-    elif rule.max is not None:
-        top = math.floor(rule.max)
-    else:
-        top = max(hi, math.ceil(rule.min or 0))
-        notes.append(f"{type_name} count has no max: searching up to {top}")
-    return tuple(n for n in range(0, top + 1) if not count_breaks(rule, n))
-
-
 def _used(counts: tuple, notes: list) -> list:
     """Where notes about a layer type's searched values go: nowhere when the rules allow none of them."""
     return notes if any(counts) else []
@@ -323,15 +312,17 @@ def build_space(input_shape, rules, search: SearchConfig | None = None, where=("
                              f"{list(input_shape)}", ("input",))
         return Space(tuple(input_shape), [], [], {}, None, [], None, problems=[problem], where=where)
     blocks = {t: (getattr(rules, t) or {}) for t in BY_TYPE}
-    conv_rules = blocks["conv2d"]
-    counts = _counts("conv2d", conv_rules.get("count"), notes, "conv2d")
-    convs = _steps("conv2d", conv_rules, search, _fixed("conv2d", conv_rules), _used(counts, notes))
+    conv_rules, caps = blocks["conv2d"], budget.caps(input_shape, rules)
+    counts = budget.counts("conv2d", conv_rules.get("count"), DEFAULT_COUNT["conv2d"], notes, caps.side,
+                           where + ("conv2d", "count"))
+    convs = _steps("conv2d", conv_rules, search, _fixed("conv2d", conv_rules), _used(counts, notes), caps, where)
     pools = []
     for t in POOL_TYPES:
         if getattr(rules, t) is None:
             continue  # no rules for this pool kind: it is not part of the exercise
-        many = _counts(t, blocks[t].get("count"), notes, "pool")
-        pools.append(PoolKind(t, many, _steps(t, blocks[t], None, _fixed(t, blocks[t]), _used(many, notes))))
+        many = budget.counts(t, blocks[t].get("count"), DEFAULT_COUNT["pool"], notes, caps.side, where + (t, "count"))
+        pools.append(PoolKind(t, many, _steps(t, blocks[t], None, _fixed(t, blocks[t]), _used(many, notes), caps,
+                                              where)))
     flat = rules.before_flatten
     target = tuple(flat) if flat is not None and len(flat) == 3 else None
     head, problems = head_layers(rules, search, where)
@@ -347,4 +338,5 @@ def build_space(input_shape, rules, search: SearchConfig | None = None, where=("
     space.problems += check_fixed(space, rules, search, counts, where)
     if space.problems:
         space.plans = {}
+    budget.check_estimate(space, caps, where)
     return space

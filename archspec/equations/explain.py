@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from ..markup import user_text
 from .activations import ACTIVATIONS, DEFINITIONS
 from .chain import delta_expr, delta_symbol, dl_dy, gradient_terms, gradient_via_deltas, update_expr
 from .document import (Chain, Code, Heading, Label, Para, Table, formula, latex, local_derivative, markdown, name,
@@ -24,7 +25,7 @@ def explain(spec, format: str = "markdown", steps: int = 1, activation: str | No
     sol = solve(spec, steps, activation)
     if format == "json":
         return json.dumps(to_json(sol), indent=2)
-    blocks = worked(spec, sol)
+    blocks = worked(spec, sol, format)
     if sol.activation:
         blocks += compare(spec, sol, steps)
     if format == "latex":
@@ -34,9 +35,9 @@ def explain(spec, format: str = "markdown", steps: int = 1, activation: str | No
 
 # --- the sections ----------------------------------------------------------------------------------
 
-def worked(spec, sol: Solution) -> list:
+def worked(spec, sol: Solution, format: str = "markdown") -> list:
     net = sol.net
-    title = [f"{spec.title}: worked solution"] + ([" with ", _fn(sol.activation), " hidden units"]
+    title = [f"{user_text(spec.title, format)}: worked solution"] + ([" with ", _fn(sol.activation), " hidden units"]
                                                   if sol.activation else [])
     blocks: list = [Heading(title, 1), Para(overview(spec, sol))]
     if sol.activation:

@@ -12,6 +12,7 @@ from typing import Annotated, Literal, Optional, Union
 from pydantic import Field, FiniteFloat
 
 from ..diagnostics import Diagnostic, did_you_mean, errors
+from ..limits import NEURONS
 from ..specbase import SpecBase, Strict
 from ..training.config import EquationTrain
 from .lower import Network, lower
@@ -82,6 +83,10 @@ class EquationsSpec(SpecBase):
         if problems:
             return None, problems
         net, problems = lower(names, declared, self.title, list(self.targets or {}))
+        if net is not None and len(net.neurons) > NEURONS:  # the worked chain rule grows with depth squared
+            return None, [Diagnostic("too-many-neurons", f"the equations make {len(net.neurons)} neurons; a worked "
+                                     f"solution writes out at most {NEURONS}", ("equations",),
+                                     hint="split the network, or write fewer units")]
         return net, problems
 
     def network(self) -> Network:

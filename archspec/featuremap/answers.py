@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..answers import AnswerResult
 from .compute import output
-from .maps import parse_map
+from .maps import as_float, parse_map
 
 
 def grade(spec, rtol: float) -> list[AnswerResult]:
@@ -20,7 +20,7 @@ def grade(spec, rtol: float) -> list[AnswerResult]:
             for j, value in enumerate(row):
                 key = f"Y[{c + 1}][{i + 1}][{j + 1}]" if multi else f"Y[{i + 1}][{j + 1}]"
                 path = ("answers", c, i, j) if three_d else ("answers", i, j)
-                results.append(AnswerResult(key, float(value), float(want[c][i][j]), rtol, path))
+                results.append(AnswerResult(key, as_float(value), as_float(want[c][i][j]), rtol, path))
     return results
 
 

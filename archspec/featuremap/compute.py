@@ -12,6 +12,7 @@ from fractions import Fraction
 
 from ..cnn.layers import ShapeError, window
 from ..diagnostics import Diagnostic
+from ..limits import MAP_CELLS, MAP_TERMS
 from .maps import Map, number, size
 from .spec import AvgPoolOp, ConvOp, MaxPoolOp
 
@@ -50,7 +51,7 @@ class Plan:
     out_size: tuple
 
 
-def _axes(op, c: int, h: int, w: int) -> tuple[Axis, Axis]:
+def _axes(op, c: int, h: int, w: int, spent: list) -> tuple[Axis, Axis]:
     """PyTorch's checks and output sizes; raises ShapeError naming the field to point at."""
     (kh, kw), (sh, sw), (dh, dw) = op.kernel_hw(), op.strides(), op.dilations()
     (pt, pb), (pl, pr) = op.pads()
@@ -70,6 +71,7 @@ def _axes(op, c: int, h: int, w: int) -> tuple[Axis, Axis]:
                              hint="use a smaller kernel, or more padding")
         out, formula = window(n, k, s, lo, hi, d, ceil, name)
         axes.append(Axis(n, k, s, lo, hi, d, out, formula))
+    spent[0] = _within_budget(op, c, *axes, spent[0])
     if not isinstance(op, ConvOp):  # PyTorch gives -inf / nan for a window of padding only
         for ax, name in zip(axes, "HW"):
             empty = [o for o in range(ax.out) if not any(ax.real(p) for p in ax.taps(o))]
@@ -79,9 +81,26 @@ def _axes(op, c: int, h: int, w: int) -> tuple[Axis, Axis]:
     return axes[0], axes[1]
 
 
+def _within_budget(op, c: int, ah: "Axis", aw: "Axis", spent: int) -> int:
+    """Every cell is computed and written out: refuse maps and windows beyond archspec.limits' budget. Returns
+    the numbers read so far (``spent`` by the steps before, and this step's windows)."""
+    padded = c * (ah.size + ah.lo + ah.hi) * (aw.size + aw.lo + aw.hi)
+    cells = (1 if isinstance(op, ConvOp) else c) * ah.out * aw.out
+    terms = spent + cells * ah.k * aw.k * (c if isinstance(op, ConvOp) else 1)
+    for what, n, limit, field in (("the padded input", padded, MAP_CELLS, "padding"),
+                                  ("the output", cells, MAP_CELLS, "padding" if ah.lo + aw.lo else "stride"),
+                                  ("the windows", terms, MAP_TERMS, op.size_field)):
+        if n > limit:
+            unit = "numbers read" + " (this step and those before)" * bool(spent) if what == "the windows" \
+                else "cells"
+            raise ShapeError("map-too-large", f"{what} would have {n:,} {unit}, more than the {limit:,} a worked "
+                             "solution writes out", field, hint="use a smaller map, padding or kernel")
+    return terms
+
+
 def plan(in_size: tuple, steps) -> list[Plan]:
     """Sizes through the whole sequence; raises ShapeError (with ``.step``) at the first bad step."""
-    out = []
+    out, spent = [], [0]  # numbers read by the windows so far
     for i, (op, _) in enumerate(steps):
         c = in_size[0]
         if isinstance(op, ConvOp):
@@ -91,7 +110,7 @@ def plan(in_size: tuple, steps) -> list[Plan]:
                                      f"has {kc} map{'s' * (kc > 1)}", "kernel",
                                      hint="give one kernel map per input channel"), i)
         try:
-            ah, aw = _axes(op, *in_size)
+            ah, aw = _axes(op, *in_size, spent)
         except ShapeError as exc:
             raise _at(exc, i) from None
         out_size = (1 if isinstance(op, ConvOp) else c, ah.out, aw.out)

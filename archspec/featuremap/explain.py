@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Callable
 
+from ..markup import user_text
 from ..tables import formula_text, latex_escape
 from .compute import Cell, Step, run
 from .document import write
@@ -253,7 +254,7 @@ def explain(spec, format: str = "markdown", **_options) -> str:
     steps = run(spec)
     style = STYLES["latex" if format == "latex" else "text"]
     ops = " then ".join(OP_NAMES[s.op.type] for s in steps)
-    blocks, noted = [("title", f"{spec.title}: {ops}, worked solution")], []
+    blocks, noted = [("title", f"{user_text(spec.title, format)}: {ops}, worked solution")], []
     for step in steps:
         blocks += _step_blocks(step, len(steps), style, noted)
     return write(blocks, format)

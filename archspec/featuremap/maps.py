@@ -132,8 +132,20 @@ def fmt(x: Fraction) -> str:
     return ("-" if x < 0 else "") + digits[:-places] + "." + digits[-places:]
 
 
+def as_float(x: Fraction) -> float:
+    """The nearest float; beyond float's range (a value of hundreds of digits), infinity of its sign."""
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf
+
+
 def json_number(x: Fraction):
-    return x.numerator if x.denominator == 1 else float(x)
+    """An integer, a float, or (beyond float's range) the exact fraction as text, e.g. '10**400 / 3' written out."""
+    if x.denominator == 1:
+        return x.numerator
+    value = as_float(x)
+    return value if math.isfinite(value) else str(x)
 
 
 def nested(m: Map, convert=json_number) -> list:

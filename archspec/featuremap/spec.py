@@ -14,6 +14,7 @@ from typing import Annotated, ClassVar, Literal, Optional, Union
 from pydantic import Field, StrictFloat, StrictInt, ValidationError, WithJsonSchema
 
 from ..diagnostics import Diagnostic
+from ..limits import OPERATIONS
 from ..specbase import NonNegPair, Pair, SpecBase, Strict, pair
 from .maps import Map, number, number_diagnostic, parse_map, size
 
@@ -115,7 +116,7 @@ class FeatureMapSpec(SpecBase):
     input: Matrix = Field(description="H x W rows of numbers, or C x H x W (one H x W map per channel)")
     operation: Optional[Literal["conv2d", "maxpool2d", "avgpool2d"]] = Field(
         None, description="one operation, its settings at the top level; or use operations:")
-    operations: Optional[Annotated[list[AnyOp], Field(min_length=1)]] = Field(
+    operations: Optional[Annotated[list[AnyOp], Field(min_length=1, max_length=OPERATIONS)]] = Field(
         None, description="several operations applied in order, e.g. conv2d then maxpool2d")
     kernel: Optional[Matrix] = None
     kernel_size: Optional[Pair] = Field(None, description="pooling window (pools)")

@@ -7,7 +7,7 @@ from pydantic import Field, FiniteFloat, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from ..diagnostics import Diagnostic
-from ..specbase import PositiveInt, Strict
+from ..specbase import FilePath, PositiveInt, Strict
 
 Fraction = Annotated[float, Field(ge=0, lt=1)]
 Seed = Annotated[int, Field(ge=0, lt=2**63, description="random seed: an integer from 0 to 2**63 - 1 (torch's range)")]
@@ -52,7 +52,7 @@ class ImageFolder(_Source):
     """One sub-folder per class; ``train/``, ``test/`` (and ``val/``) sub-folders are used as given."""
 
     type: Literal["image_folder"]
-    path: Optional[str] = Field(None, description="folder of class sub-folders; relative to the spec file "
+    path: Optional[FilePath] = Field(None, description="folder of class sub-folders; relative to the spec file "
                                 "(`archspec train --data DIR` sets it from the command line)")
     interpolation: Literal["nearest", "bilinear", "bicubic", "lanczos"] = "bilinear"
 
@@ -145,7 +145,7 @@ class Csv(_Rows):
     """A CSV file with a header row; the named columns feed the inputs and targets."""
 
     type: Literal["csv"]
-    path: str = Field(description="CSV file with a header row; relative to the spec file")
+    path: FilePath = Field(description="CSV file with a header row; relative to the spec file")
     inputs: Optional[list[str]] = Field(None, description="columns for the network's inputs, in its input "
                                         "order (default: the input names, e.g. x1, x2)")
     targets: Optional[list[str]] = Field(None, description="columns for the outputs (default: the output names)")

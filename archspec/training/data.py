@@ -117,13 +117,26 @@ def _hidden(name: str) -> bool:
     return name.startswith(".") or name == "__MACOSX"  # .ipynb_checkpoints, .DS_Store, zip leftovers
 
 
-def files_under(folder: Path) -> list[Path]:
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def files_under(folder: Path, data: Path | None = None, relabelled: list | None = None) -> list[Path]:
     """Every file below ``folder``, sorted, hidden files and folders left out. Linked folders are followed,
-    each real folder once (a link back up the tree is not a loop, and a folder linked twice is not read twice)."""
+    each real folder once (a link back up the tree is not a loop, and a folder linked twice is not read twice).
+    With ``data`` (the data folder ``folder`` is a class of), a linked folder that leads out of ``folder`` into
+    ``data`` (another class, another split) or above it is not followed: its images would be counted under a
+    second label. Such links are added to ``relabelled``."""
     files, seen = [], set()
+    own = os.path.realpath(folder)
+    top = os.path.realpath(data) if data is not None else None
     for root, dirs, names in os.walk(folder, followlinks=True):
         real = os.path.realpath(root)
         if real in seen:
+            dirs[:] = []
+            continue
+        if top is not None and not _inside(real, own) and (_inside(real, top) or _inside(top, real)):
+            relabelled.append(Path(root))
             dirs[:] = []
             continue
         seen.add(real)
@@ -132,16 +145,35 @@ def files_under(folder: Path) -> list[Path]:
     return files
 
 
-def _class_files(folder: Path) -> tuple[dict[str, list[Path]], int]:
-    """class name -> image files (recursive, hidden entries ignored); and the count of loose top-level files."""
-    out = {d.name: files_under(d) for d in sorted(p for p in folder.iterdir() if p.is_dir() and not _hidden(p.name))}
+def _borrows(d: Path, dirs: list[Path], folder: Path, root: Path) -> bool:
+    """A class folder that is a link to another class's folder (or into one), to another split, or to the data
+    folder or above it: its images are another label's."""
+    real, top = os.path.realpath(d), os.path.realpath(root)
+    if not (_inside(real, top) or _inside(top, real)):
+        return False  # a folder outside the data folder (a shared scan folder)
+    if not _inside(real, os.path.realpath(folder)) or real == os.path.realpath(folder):
+        return True
+    return any(e != d and _inside(real, os.path.realpath(e)) and (real != os.path.realpath(e) or
+               (d.is_symlink() and (not e.is_symlink() or e.name < d.name))) for e in dirs)
+
+
+def _class_files(folder: Path, root: Path, notes: list) -> tuple[dict[str, list[Path]], int]:
+    """class name -> image files (recursive, hidden entries ignored); and the count of loose top-level files.
+    A linked folder that would give a class another class's images (or another split's) is skipped, noted."""
+    dirs = sorted(p for p in folder.iterdir() if p.is_dir() and not _hidden(p.name))
+    relabelled = [d for d in dirs if _borrows(d, dirs, folder, root)]
+    out = {d.name: files_under(d, root, relabelled) for d in dirs if d not in relabelled}
+    if relabelled:
+        notes.append(f"{len(relabelled)} linked folder(s) skipped: each leads to another class, another split or "
+                     f"the data folder itself, whose images would count under a second label (first: "
+                     f"{relabelled[0].relative_to(root)} -> {os.path.realpath(relabelled[0])})")
     loose = sum(1 for p in folder.iterdir() if p.is_file() and not _hidden(p.name))
     return out, loose
 
 
 def _decode_folder(folder: Path, root: Path, shape, interpolation, skipped, notes) -> dict[str, list]:
     """class -> list of (relative file, H x W x C array); empty classes dropped with a note."""
-    by_class, loose = _class_files(folder)
+    by_class, loose = _class_files(folder, root, notes)
     if loose:
         notes.append(f"{loose} file(s) directly in {folder} ignored (images belong in class sub-folders)")
     jobs = [(c, f) for c, files in by_class.items() for f in files]

@@ -94,6 +94,7 @@ def read_checkpoint(folder: RunFolder, r: Resolved, force: bool) -> tuple[bytes,
     """The checkpoint's bytes, after refusing (before any data is loaded) when the spec changed. When the
     run is to train longer (or shorter), its spec.yaml is rewritten to say how long."""
     try:
+        folder.clean_temp()
         blob = folder["checkpoint"].read_bytes()
         _, meta = parse_tensors(blob, str(folder["checkpoint"]))
     except (OSError, WeightsError) as exc:
@@ -143,7 +144,11 @@ def new_folder(r: Resolved, out, force: bool) -> RunFolder:
         folder = RunFolder.create(r.spec.title, out)
     except FolderError as exc:
         raise RunError(str(exc)) from None
-    write_spec(folder, r)
+    try:
+        write_spec(folder, r)
+    except BaseException:  # e.g. a full disk: a failed start leaves nothing
+        folder.discard()
+        raise
     return folder
 
 

@@ -142,6 +142,7 @@ class Console:
     def __init__(self, out=None, err=None, quiet: bool = False, silent: bool = False):
         self.out, self.err, self.quiet, self.silent = out or sys.stdout, err or sys.stderr, quiet or silent, silent
         self.tty = hasattr(self.err, "isatty") and self.err.isatty()
+        self.raw = getattr(self.err, "raw", self.err)  # the bar's own carriage returns pass archspec.terminal
         self._last = 0.0
 
     def due(self) -> bool:
@@ -153,20 +154,20 @@ class Console:
             return
         self._last = time.monotonic()
         done = int(24 * step / steps)
-        self.err.write(f"\repoch {epoch}/{epochs} [{'#' * done}{'.' * (24 - done)}] {step}/{steps} "
+        self.raw.write(f"\repoch {epoch}/{epochs} [{'#' * done}{'.' * (24 - done)}] {step}/{steps} "
                        f"loss {loss:.4f} acc {acc:.1%} {ips:,.0f} img/s ")
-        self.err.flush()
+        self.raw.flush()
 
     def warn(self, text: str):
         """Warnings go to stderr even when quiet (not when silent: the other ranks of a multi-process run)."""
         if text and not self.silent:
             if self.tty:
-                self.err.write("\r\033[K")
+                self.raw.write("\r\033[K")
             print(text, file=self.err, flush=True)
 
     def line(self, text: str):
         if self.tty and not self.quiet:
-            self.err.write("\r\033[K")
+            self.raw.write("\r\033[K")
         if not self.quiet:
             print(text, file=self.out, flush=True)
 

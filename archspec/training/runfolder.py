@@ -68,6 +68,7 @@ class RunFolder:
         the folder; a folder that existed before is never removed."""
         if not self.made or self["checkpoint"].exists():
             return False
+        self.clean_temp()
         ours = {FILES["spec"], FILES["history"]}
         if any(p.name not in ours for p in self.path.iterdir()):
             return False
@@ -79,6 +80,14 @@ class RunFolder:
             except OSError:  # not empty (another run's folder beside it), or gone
                 break
         return True
+
+    def clean_temp(self) -> list[Path]:
+        """Remove the temporary files a killed writer left (``.checkpoint.safetensors.tmp-PID``): they are never
+        read, and on a full disk they hold the space a resume needs."""
+        stale = [p for name in FILES.values() for p in self.path.glob(f".{name}.tmp-*")]
+        for p in stale:
+            p.unlink(missing_ok=True)
+        return stale
 
     def write(self, what: str, data: bytes | str) -> Path:
         try:
@@ -102,11 +111,15 @@ def atomic_write(path: Path, data: bytes) -> None:
     """Write to a temporary file in the same folder, fsync it, rename over ``path``, fsync the folder."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # a full disk, Ctrl-C: no half-written temporary file holds the space
+        tmp.unlink(missing_ok=True)
+        raise
     try:
         fd = os.open(path.parent, os.O_RDONLY)
     except OSError:  # pragma: no cover - platforms without directory fds
@@ -123,9 +136,13 @@ def save_tensors(path: Path, tensors: dict, meta: dict) -> None:
     """tensors + JSON metadata -> one safetensors file, atomically."""
     from safetensors.torch import save
 
-    data = save({k: v.detach().cpu().contiguous() for k, v in tensors.items()},
-                metadata={META_KEY: json.dumps(meta)})
-    atomic_write(path, data)
+    from .digest import sealed
+
+    data = sealed(save, {k: v.detach().cpu().contiguous() for k, v in tensors.items()}, {META_KEY: json.dumps(meta)})
+    try:
+        atomic_write(path, data)
+    except OSError as exc:  # a full disk, a folder where the file goes
+        raise FolderError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 class WeightsError(ArchspecError):
@@ -141,12 +158,15 @@ def parse_tensors(data: bytes, name: str = "checkpoint") -> tuple[dict, dict]:
     from safetensors import SafetensorError
     from safetensors.torch import load
 
+    from .digest import verify
+
     try:
         tensors = load(data)
         head = json.loads(data[8:8 + int.from_bytes(data[:8], "little")])
         meta = json.loads((head.get("__metadata__") or {}).get(META_KEY, "{}"))
     except (SafetensorError, ValueError, OSError) as exc:
         raise WeightsError(f"{name} is not a readable safetensors file ({exc})") from None
+    verify(data, head.get("__metadata__"), name, WeightsError)
     return tensors, _object(meta, name)
 
 
@@ -168,7 +188,12 @@ def load_tensors(path, tensors: bool = True) -> tuple[dict, dict]:
     try:
         with safe_open(str(path), framework="pt") as fh:
             found = {k: fh.get_tensor(k) for k in fh.keys()} if tensors else {}
-            meta = json.loads((fh.metadata() or {}).get(META_KEY, "{}"))
+            head = fh.metadata() or {}
+            meta = json.loads(head.get(META_KEY, "{}"))
+        if tensors:
+            from .digest import verify
+
+            verify(path.read_bytes(), head, str(path), WeightsError)
     except (SafetensorError, OSError, ValueError) as exc:
         raise WeightsError(f"{path} is not a readable safetensors file ({exc})") from None
     return found, _object(meta, path)
