@@ -10,7 +10,8 @@ import math
 
 RULE_NUMBER = 10 ** 9  # |min|, |max|, an exact value or a count in a design rule
 SIZE = 2 ** 40  # any size, count or setting of a spec (an input side, out_channels, a kernel, epochs...)
-LAYERS = 5_000  # layers of a cnn spec (a ResNet-152 has about 500)
+LAYERS = 5_000  # layers of a cnn spec (a ResNet-152 has about 500), also after its blocks expand
+BLOCK_REPEAT = 256  # repeat: of one block use
 OPERATIONS = 64  # operations of a feature_map spec
 NEURONS = 50  # neurons of an equations spec: the chain rule through them is written out in full
 MAP_CELLS = 10_000  # cells of one feature map (input padded, or an output): a 100 x 100 map
@@ -29,6 +30,8 @@ TABLE = (
     ("a size, count or setting (integer fields: input sides, channels, kernels, epochs...)", f"at most 2**40",
      "bad-value"),
     ("layers of a cnn spec", f"{LAYERS:,}", "bad-value"),
+    ("layers a cnn spec's blocks expand to", f"{LAYERS:,}", "too-many-layers"),
+    ("repeat of one block use", f"{BLOCK_REPEAT:,}", "bad-value"),
     ("operations of a feature_map spec", f"{OPERATIONS:,}", "bad-value"),
     ("neurons of an equations spec", f"{NEURONS:,}", "too-many-neurons"),
     ("a number in a design rule (min, max, exact value, count)", f"finite, at most {RULE_NUMBER:,} in size",

@@ -21,14 +21,13 @@ from typing import Any, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..diagnostics import Diagnostic, did_you_mean
-from ..limits import LAYERS
+from ..limits import BLOCK_REPEAT as MAX_REPEAT, LAYERS
 from ..loader import Document, SourceMap
 from .layers import BY_TYPE
 
 PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)\Z")
 USE_KEYS = ("block", "name", "repeat", "from", "stage")  # the rest of a use's keys are block parameters
 DEF_KEYS = ("params", "layers", "description")
-MAX_REPEAT = 256
 MAX_LAYERS = LAYERS  # after expansion, as a spec may hold (archspec/limits.py)
 IN = "in"
 
