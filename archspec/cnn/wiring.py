@@ -50,10 +50,16 @@ def _resolve(name: str, i: int, names: list[str], first: dict, owner: str, at: t
     if j is not None:
         return Diagnostic("from-later", f"{owner} takes {name}, which comes later (layer {j + 1}); a layer takes "
                           "only earlier layers' outputs", at, hint=f"move {name} before {names[i]}, or name an earlier layer")
-    earlier = names[:i] + ["input"]
-    hint = did_you_mean(name, earlier) or ("the first layer can take only 'input'" if i == 0 else
-                                           f"earlier layers: {', '.join(earlier[-6:])}")
+    hint = _closest(name, i, names) or ("the first layer can take only 'input'" if i == 0 else
+                                        f"earlier layers: {', '.join(names[max(0, i - 5):i] + ['input'])}")
     return Diagnostic("unknown-from", f"{owner}: from: '{name}' names no earlier layer", at, hint=hint)
+
+
+def _closest(name: str, i: int, names: list[str]) -> str | None:
+    """did-you-mean among the distinct names of the 200 layers before layer i (and 'input'), so a file of
+    thousands of broken from: stays linear."""
+    near = list(dict.fromkeys(names[max(0, i - 200):i][::-1])) + ["input"]
+    return did_you_mean(name, near)
 
 
 def wire(layers: list[Layer], path: tuple = ("layers",)) -> Wiring:
