@@ -14,11 +14,10 @@ import sys
 import warnings
 
 from .diagnostics import ArchspecError, SpecError
+from .extras import TRAIN_EXTRA, MissingExtra, missing, need  # noqa: F401 (need, MissingExtra: also from here)
 
 COMMANDS = ("validate", "shapes", "explain", "check", "render", "design", "compile", "train", "evaluate", "predict",
             "schema", "serve")
-# import names of the [train] extra's packages: a command that imports one that is missing says what to install
-TRAIN_EXTRA = ("torch", "torchinfo", "numpy", "PIL", "sklearn", "matplotlib", "safetensors", "onnx")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -92,22 +91,6 @@ def _main(argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         print("archspec: interrupted", file=sys.stderr)
         return 130
-
-
-class MissingExtra(ArchspecError):
-    """A feature's optional dependency is not installed."""
-
-
-def missing(module: str, extra: str = "train") -> MissingExtra:
-    return MissingExtra(f"this command needs '{module}': pip install 'archspec-nn[{extra}]'")
-
-
-def need(module: str, extra: str = "train"):
-    """Import an optional dependency or say in one line how to install it."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise missing(module, extra) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,36 +1,60 @@
-"""The table of spec kinds and, per kind, which function does what.
+"""The table of spec kinds: per kind, which function does what, and the facts commands choose by.
 
-Values are ``module:attribute`` strings imported on use, so ``validate`` pulls
-in only the pydantic model of the kinds it meets (never torch or graphviz).
+Function values are ``module:attribute`` strings imported on use (``capability``), so ``validate``
+pulls in only the pydantic model of the kinds it meets (never torch or graphviz); other values are
+plain facts (``fact``). Adding a kind is one row here plus its modules: no command tests a kind
+by name.
 """
 from __future__ import annotations
 
 import importlib
 
-# capability -> signature:
-#   model:   the pydantic spec class
-#   explain: (spec, format="markdown", **options) -> str
-#   answers: (spec, rtol) -> list[archspec.answers.AnswerResult]
-#   render:  (spec, **options) -> graphviz.Digraph
-#   build:   (spec) -> torch.nn.Module
-#   prepare: (loader Document) -> (Document, diagnostics): rewrites the data before the model reads it
-KINDS: dict[str, dict[str, str]] = {
+# functions (capability) -> signature:
+#   model:    the pydantic spec class
+#   prepare:  (loader Document) -> (Document, diagnostics): rewrites the data before the model reads it
+#   explain:  (spec, format="markdown", **options) -> str
+#   answers:  (spec, rtol) -> list[archspec.answers.AnswerResult]
+#   render:   (spec, **options) -> graphviz.Digraph
+#   build:    (spec) -> torch.nn.Module
+#   codegen:  (spec) -> str, standalone PyTorch source (compile --code)
+# facts (fact) -> meaning:
+#   render_options: the render options the kind's drawer takes (others are ignored with a warning)
+#   draws_invalid:  its diagram marks rule and shape problems instead of refusing an invalid spec
+#   trains:         "images" (train/evaluate/predict/DDP on image folders) or "rows" (one process, float64)
+#   train_needs:    the hint when a spec of this kind has no train: block (None: the built-in data serves)
+#   design:         "attempt" (a spec whose layers are a student's try at its rules) or "rules" (rules only)
+KINDS: dict[str, dict] = {
     "cnn": {
         "model": "archspec.cnn.spec:CnnSpec",
+        "prepare": "archspec.cnn.blocks:prepare",
         "explain": "archspec.cnn.explain:explain",
         "build": "archspec.torchbuild.torch_cnn:build",
+        "codegen": "archspec.torchbuild.codegen:generate",
         "render": "archspec.diagrams.cnn:render",
-        "prepare": "archspec.cnn.blocks:prepare",
+        "render_options": ("layout", "group", "collapse", "depth"),
+        "draws_invalid": True,
+        "trains": "images",
+        "train_needs": None,
+        "design": "attempt",
     },
-    "rules": {"model": "archspec.cnn.spec:RulesSpec"},
-    "equations": {"model": "archspec.equations.spec:EquationsSpec", "explain": "archspec.equations.explain:explain",
-                  "answers": "archspec.equations.answers:grade", "build": "archspec.equations.torch_module:build",
-                  "render": "archspec.diagrams.network:render"},
+    "rules": {"model": "archspec.cnn.spec:RulesSpec", "design": "rules"},
+    "equations": {
+        "model": "archspec.equations.spec:EquationsSpec",
+        "explain": "archspec.equations.explain:explain",
+        "answers": "archspec.equations.answers:grade",
+        "build": "archspec.equations.torch_module:build",
+        "render": "archspec.diagrams.network:render",
+        "render_options": ("layout", "values", "grads"),
+        "trains": "rows",
+        "train_needs": "add train: {dataset: {type: samples, inputs: [[0, 1], ...], targets: [[1], ...]}} (one "
+                       "input row and one target row per sample)",
+    },
     "feature_map": {
         "model": "archspec.featuremap.spec:FeatureMapSpec",
         "explain": "archspec.featuremap.explain:explain",
         "answers": "archspec.featuremap.answers:grade",
         "render": "archspec.featuremap.render:render",
+        "render_options": ("layout", "cell"),
     },
 }
 
@@ -41,9 +65,19 @@ def resolve(dotted: str):
 
 
 def capability(kind: str, what: str):
-    """The function that does ``what`` (explain, check, render, build) for ``kind``, or None."""
+    """The function that does ``what`` (explain, answers, render, build, codegen, ...) for ``kind``, or None."""
     dotted = KINDS.get(kind, {}).get(what)
-    return resolve(dotted) if dotted else None
+    return resolve(dotted) if isinstance(dotted, str) else None
+
+
+def fact(kind: str, what: str, default=None):
+    """A plain fact of the table (render_options, draws_invalid, trains, train_needs, design)."""
+    return KINDS.get(kind, {}).get(what, default)
+
+
+def kinds_with(what: str, value=None) -> list[str]:
+    """The kinds that have ``what`` (equal to ``value`` when given), in table order."""
+    return [k for k, row in KINDS.items() if what in row and (value is None or row[what] == value)]
 
 
 def model_for(kind: str):

@@ -189,3 +189,16 @@ def test_validate_github_format_writes_workflow_annotations(cli, tmp_path):
     where = str(path).replace(":", "%3A").replace(",", "%2C")
     assert line.startswith(f"::error file={where},line=4,col=") and ",title=archspec kernel-too-large::" in line
     assert "\n" not in line and "%0Ahint: " in line
+
+
+def test_no_command_or_trainer_chooses_by_kind_name():
+    """Per-kind behaviour lives in archspec/kinds.py: commands, training and the design search read its rows,
+    so adding a kind touches one row (plus its modules)."""
+    import re
+
+    for path in sorted((ROOT / "archspec").rglob("*.py")):
+        if path.name == "kinds.py" or "__pycache__" in path.parts:
+            continue
+        text = path.read_text()
+        found = re.findall(r"kind\s*(?:==|!=|not in|in)\s*[\"'({](?:cnn|equations|feature_map|rules)", text)
+        assert not found, f"{path.relative_to(ROOT)} chooses by kind: {found}"

@@ -24,7 +24,7 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..cli import need
+    from ..extras import need
 
     need("torch")
     from ..training.inference import InferenceError, evaluate

@@ -19,7 +19,7 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..cli import need
+    from ..extras import need
 
     need("torch")
     from ..training.inference import InferenceError, predict

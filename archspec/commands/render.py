@@ -5,12 +5,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..kinds import capability, fact
 from . import write_output
 
-# option -> the kind it applies to (others ignore it, with a warning)
-APPLIES = {"values": "equations", "grads": "equations", "group": "cnn", "cell": "feature_map", "collapse": "cnn",
-           "depth": "cnn"}
-DRAWS_INVALID = {"cnn"}  # kinds whose diagram marks rule and shape problems instead of refusing
 
 
 def _cell(text: str) -> tuple[int, ...]:
@@ -85,7 +82,7 @@ def _options(args, kind: str) -> tuple[dict, list[str]]:
     for name, value in given.items():
         if value is None:
             continue
-        if APPLIES[name] == kind:
+        if name in fact(kind, "render_options", ()):  # archspec/kinds.py: the options each kind's drawer takes
             opts[name] = value
         else:
             ignored.append("--expand" if name == "collapse" and value is False else f"--{name}")
@@ -110,7 +107,6 @@ def run(args) -> int:
     if isinstance(plan, str):
         print(f"archspec render: {plan}", file=sys.stderr)
         return 2
-    from ..kinds import capability
 
     named = {Path(s) for s in args.specs}  # files asked for by name (not found in a folder)
     status = 0
@@ -120,7 +116,7 @@ def run(args) -> int:
         if spec is not None and spec_path not in named and capability(spec.kind, "render") is None:
             print(f"archspec render: {spec_path}: skipped (kind '{spec.kind}' has no diagram)", file=sys.stderr)
             continue
-        if spec is None or (errors(report.diagnostics) and spec.kind not in DRAWS_INVALID):
+        if spec is None or (errors(report.diagnostics) and not fact(spec.kind, "draws_invalid")):
             print(report.text(), file=sys.stderr)
             status = 1
             continue

@@ -55,7 +55,7 @@ def usage(args) -> str | None:
 
 
 def run(args) -> int:
-    from ..cli import need
+    from ..extras import need
 
     problem = usage(args)
     if problem:

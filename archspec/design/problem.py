@@ -8,11 +8,11 @@ from pathlib import Path as FsPath
 from pydantic import ValidationError, create_model
 
 from ..diagnostics import Diagnostic, SpecError
+from ..kinds import fact
 from ..loader import Document, SourceMap, load_file, load_text
 from ..cnn.search import SearchConfig
 from .space import Space, build_space
 
-KINDS = ("cnn", "rules")
 RULE_PROBLEMS = ("unknown-rule", "bad-rule", "rules-file")  # codes of rules that cannot be searched
 GRAPH_NOTE = ("the spec's layers branch or merge (from:), but the search writes sequential designs only "
               "(convs and pools, then the classifier) under its rules and input; the spec's own layers are not searched")
@@ -73,7 +73,7 @@ def from_document(doc: Document) -> Problem:
     from ..validation import parse_document
 
     kind = doc.data.get("kind")
-    if kind not in KINDS:
+    if fact(kind, "design") is None:  # archspec/kinds.py: cnn (a student's attempt) and rules
         _fail(doc, "design-kind", f"archspec design reads a cnn spec or a rules file, not kind {kind!r}",
               ("kind",) if kind is not None else (), hint="kind: rules with input: and constraints:")
     data = dict(doc.data)
@@ -96,7 +96,7 @@ def from_document(doc: Document) -> Problem:
         ref = load_file(FsPath(doc.file).parent / raw).data
         raw = ref.get("constraints", ref)
     return Problem(doc.file, spec.title, tuple(spec.input), rules, raw, _search(doc, doc.data, spec),
-                   spec if kind == "cnn" else None, doc.source)
+                   spec if fact(kind, "design") == "attempt" else None, doc.source)
 
 
 def load_problem(source) -> Problem:

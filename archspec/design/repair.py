@@ -15,6 +15,7 @@ from pathlib import Path as FsPath
 from ..cnn.layers import BY_TYPE
 from ..cnn.rules import Bounds, check_rules, layer_breaks
 from ..cnn.shapes import infer, layer_names
+from ..kinds import fact
 from ..diagnostics import SpecError
 from ..limits import REPAIR_LAYERS, REPAIR_WORK
 from ..tables import dims
@@ -214,7 +215,7 @@ def suggest(spec, limit: int = 5, search: SearchConfig | None = None) -> list[Su
 def report_suggestions(report) -> list[str] | None:
     """Repair messages for an invalid cnn spec with rules (``validate --suggest``), else None."""
     spec = report.spec
-    if report.valid or spec is None or getattr(spec, "kind", None) != "cnn" or spec.rules() is None:
+    if report.valid or spec is None or fact(spec.kind, "design") != "attempt" or spec.rules() is None:
         return None
     if len(spec.layers) > REPAIR_LAYERS:
         return [f"no repair searched: {len(spec.layers):,} layers is more than the {REPAIR_LAYERS} --suggest tries"]

@@ -1,7 +1,7 @@
 """Equation network -> ``torch.nn.Module`` whose parameters carry the spec's weight and bias names."""
 from __future__ import annotations
 
-from ..cli import need
+from ..extras import need
 from ..kinds import resolve
 from .activations import ACTIVATIONS
 

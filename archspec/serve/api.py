@@ -5,7 +5,7 @@ Every answer is a plain dict ready for JSON; nothing here knows about HTTP (``se
 from __future__ import annotations
 
 from ..diagnostics import ArchspecError, errors
-from ..kinds import capability
+from ..kinds import capability, fact
 
 DOT_TIMEOUT = 10.0  # seconds: a spec of thousands of layers still draws; a pathological graph is stopped
 RULE_CODES = ("rule-",)  # diagnostics of design rules, which `validate --suggest` repairs
@@ -61,19 +61,19 @@ def _options(spec, grads: bool, layout: str | None) -> list[dict]:
     from ..diagrams import LAYOUTS
 
     base = {"layout": layout} if layout in LAYOUTS else {}
-    tries = [{"values": True, "grads": grads}, {}] if spec.kind == "equations" else [{}]
+    takes = fact(spec.kind, "render_options", ())  # equations draw forward values (and gradients) when they can
+    tries = [{"values": True, "grads": grads}, {}] if "values" in takes else [{}]
     return [{**base, **extra} for extra in tries]
 
 
 def _svg(spec, report, tries: list[dict], notes: list) -> str | None:
-    from ..commands.render import DRAWS_INVALID
     from ..diagrams import RenderError, render
     from ..diagrams.output import GraphvizMissing, RenderFailed, image
 
     if capability(spec.kind, "render") is None:
         notes.append(f"kind '{spec.kind}' has no diagram")
         return None
-    if not report.valid and spec.kind not in DRAWS_INVALID:
+    if not report.valid and not fact(spec.kind, "draws_invalid"):
         return None
     why = None
     for options in tries:

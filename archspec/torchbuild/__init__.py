@@ -13,7 +13,7 @@ def build(spec):
 
     >>> model = build("specs/examples/digits-cnn.yaml")   # doctest: +SKIP
     """
-    from ..cli import need
+    from ..extras import need
     from ..diagnostics import Diagnostic
     from ..kinds import capability
     from ..validation import load

@@ -33,7 +33,7 @@ def train(spec=None, data_dir=None, epochs=None, out=None, sets=(), resume=None,
     worker processes through torchrun (as ``archspec train --nproc``): the Run then holds the folder and its
     metrics (``state`` is None). Raises SpecError (located problems of the spec), OverrideError (a bad
     argument value), RunError (the run cannot start or continue, or a worker failed), MissingExtra."""
-    from ..cli import need
+    from ..extras import need
 
     need("torch")
     from .distributed import DEFAULT_TIMEOUT
@@ -64,7 +64,7 @@ def evaluate(spec, weights=None, data_dir=None, split="test", out=None, sets=())
     ``evaluate("runs/digits")``; or a spec file with ``weights`` (a model.safetensors). ``data_dir``: another
     image folder of the training layout; ``split``: test, val, train or all; ``out``: a folder for the report
     files; ``sets``: overrides as in ``train``. Raises InferenceError, SpecError, OverrideError."""
-    from ..cli import need
+    from ..extras import need
 
     need("torch")
     from .inference import evaluate as _evaluate
@@ -79,7 +79,7 @@ def predict(spec, weights=None, images=None, top=3):
 
     ``spec`` as in ``evaluate``: ``predict("runs/digits", images=["img.png"])``. ``images``: one path or a
     list of paths; a folder stands for the files below it. Raises InferenceError, SpecError."""
-    from ..cli import need
+    from ..extras import need
 
     need("torch")
     from .inference import predict as _predict

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from ..diagnostics import ArchspecError
+from ..kinds import fact
 from .data import DataError, files_under, image_shape, load as load_data
 from .images import BadImage, decode
 from .loop import LOSSES, Batches, predict as outputs
@@ -99,7 +100,7 @@ def load_model(spec, weights, data_dir=None, sets=()) -> Loaded:
 
     spec, weights = spec_and_weights(spec, weights)
     r = resolve(spec, data_dir=data_dir, sets=sets)
-    if r.spec.kind != "cnn":
+    if fact(r.spec.kind, "trains") != "images":
         raise InferenceError(f"evaluate and predict work on image classifiers (kind: cnn); {r.spec.title} is an "
                              "equation network: its run folder's metrics.json holds the test loss, the learned "
                              "weights and the predictions of the report rows")

@@ -16,6 +16,7 @@ import socket
 import sys
 import uuid
 
+from ..kinds import fact
 from .distributed import DEFAULT_TIMEOUT, World
 from .runfolder import RunFolder, parse_tensors
 
@@ -51,7 +52,7 @@ def preflight(args):
                        f"({RunFolder(args.resume)['checkpoint'].name} is missing)")
     r = resolve(args.spec if args.spec is not None else RunFolder(args.resume)["spec"], args.data, args.epochs,
                 args.sets, {"device": args.device, "precision": args.precision})
-    if r.spec.kind == "equations":
+    if fact(r.spec.kind, "trains") == "rows":
         raise RunError(EQUATIONS_ONE_PROCESS)
     check_batch(r, World(size=args.nproc or 1))
     device = pick_device(r, (args.nproc or 1) - 1, claim=False)

@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..diagnostics import ArchspecError, Diagnostic, SpecError, did_you_mean
+from ..kinds import fact
 from ..loader import Document, load_file, load_text
 from .config import CHECKED_WITH, ImageFolder, Optimizer, TrainConfig
 
 SHARED_DATASET_KEYS = ("val_fraction", "test_fraction", "normalize", "augment")
-TRAINABLE = {"cnn": None, "equations": "add train: {dataset: {type: samples, inputs: [[0, 1], ...], "
-             "targets: [[1], ...]}} (one input row and one target row per sample)"}
 
 
 class OverrideError(ArchspecError):
@@ -170,7 +169,7 @@ def resolve(path, data_dir=None, epochs=None, sets=(), runtime=None) -> Resolved
     doc = load_file(path)
     data = copy.deepcopy(doc.data)
     given = {k: v for k, v in (runtime or {}).items() if v is not None}
-    if given and isinstance(data, dict) and data.get("kind") == "equations":
+    if given and isinstance(data, dict) and fact(data.get("kind"), "trains") == "rows":
         key, value = next(iter(given.items()))
         raise OverrideError(f"--{key} {value}: equation networks train in one process on the CPU (float64, a "
                             "handful of parameters); --device and --precision are for cnn specs")
@@ -184,11 +183,12 @@ def resolve(path, data_dir=None, epochs=None, sets=(), runtime=None) -> Resolved
             raise OverrideError("\n".join(_flag_text(r._flag(d.path), d.code, _message(d), _hint(d)) if r._flag(d.path)
                                           else d.format(doc.file) for d in errors))
         raise SpecError(errors, doc.file)
-    if spec.kind not in TRAINABLE or (spec.kind == "equations" and spec.train is None):
+    trains, needs = fact(spec.kind, "trains"), fact(spec.kind, "train_needs")
+    if trains is None or (needs and spec.train is None):
         raise SpecError([doc.source.place(Diagnostic(
             "not-trainable", f"archspec train trains image classifiers (kind: cnn) and equation networks with a "
-            f"train: block; this spec is kind '{spec.kind}'" + (" without one" if spec.kind in TRAINABLE else ""),
-            ("kind",), hint=TRAINABLE.get(spec.kind) or "see `archspec explain` for what this spec computes"))],
+            f"train: block; this spec is kind '{spec.kind}'" + (" without one" if trains else ""),
+            ("kind",), hint=needs or "see `archspec explain` for what this spec computes"))],
             doc.file)
     return Resolved(spec, doc, flags)
 

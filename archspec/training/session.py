@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ..diagnostics import SpecError
+from ..kinds import fact
 from . import checkpoint, distributed
 from .data import DataError
 from .data import load as load_data
@@ -140,7 +141,7 @@ def _train(spec, data_dir, epochs, out, sets, resume, force, console, stop_after
     if resume is not None and (done := finished(RunFolder(resume), r, force)):
         console.line(finished_line(done, r))
         return done
-    if r.spec.kind == "equations":
+    if fact(r.spec.kind, "trains") == "rows":  # equation networks: one process, float64 rows
         if world.distributed:
             raise RunError(EQUATIONS_ONE_PROCESS)
         from .tabular import train as train_rows
