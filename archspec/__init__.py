@@ -13,7 +13,6 @@ argument type is a TypeError.
 from __future__ import annotations
 
 from .diagnostics import ArchspecError, Diagnostic, Report, SpecError
-from .diagrams import render
 from .torchbuild import build
 from .training import evaluate, predict, train
 from .validation import check_file, check_text, load
@@ -21,6 +20,14 @@ from .validation import check_file, check_text, load
 __version__ = "0.1.0"
 __all__ = ["ArchspecError", "Diagnostic", "Report", "SpecError", "build", "check_file", "check_text", "evaluate",
            "load", "predict", "render", "shapes", "train"]
+
+
+def render(spec, **options):
+    """The spec's diagram (a loaded spec, a path or YAML text) as a ``graphviz.Digraph``: see
+    ``archspec.diagrams.render`` for the options. Raises SpecError for an invalid spec."""
+    from . import diagrams
+
+    return diagrams.render(load(spec), **options)
 
 
 def shapes(spec):

@@ -17,6 +17,7 @@ import importlib
 #   render:   (spec, **options) -> graphviz.Digraph
 #   build:    (spec) -> torch.nn.Module
 #   codegen:  (spec) -> str, standalone PyTorch source (compile --code)
+#   display:  (spec, include, exclude) -> Jupyter's mime bundle (the spec's diagram)
 # facts (fact) -> meaning:
 #   render_options: the render options the kind's drawer takes (others are ignored with a warning)
 #   draws_invalid:  its diagram marks rule and shape problems instead of refusing an invalid spec
@@ -31,6 +32,7 @@ KINDS: dict[str, dict] = {
         "build": "archspec.torchbuild.torch_cnn:build",
         "codegen": "archspec.torchbuild.codegen:generate",
         "render": "archspec.diagrams.cnn:render",
+        "display": "archspec.diagrams:mimebundle",
         "render_options": ("layout", "group", "collapse", "depth"),
         "draws_invalid": True,
         "trains": "images",
@@ -44,6 +46,7 @@ KINDS: dict[str, dict] = {
         "answers": "archspec.equations.answers:grade",
         "build": "archspec.equations.torch_module:build",
         "render": "archspec.diagrams.network:render",
+        "display": "archspec.diagrams:mimebundle",
         "render_options": ("layout", "values", "grads"),
         "trains": "rows",
         "train_needs": "add train: {dataset: {type: samples, inputs: [[0, 1], ...], targets: [[1], ...]}} (one "
@@ -54,6 +57,7 @@ KINDS: dict[str, dict] = {
         "explain": "archspec.featuremap.explain:explain",
         "answers": "archspec.featuremap.answers:grade",
         "render": "archspec.featuremap.render:render",
+        "display": "archspec.diagrams:mimebundle",
         "render_options": ("layout", "cell"),
     },
 }

@@ -9,6 +9,7 @@ from typing import Annotated, Union
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from .diagnostics import Diagnostic
+from .kinds import capability
 from .limits import SIZE, no_nul, rule_number
 
 PositiveInt = Annotated[int, Field(ge=1, le=SIZE)]  # bounded: sizes multiply into params, MACs and floats
@@ -89,8 +90,10 @@ class SpecBase(Strict):
     def check(self) -> list[Diagnostic]:
         return []
 
-    # Jupyter: a spec shows itself as its diagram (SVG), or a note when Graphviz's dot is missing.
+    # Jupyter: a spec shows itself as its diagram (SVG), or a note when Graphviz's dot is missing; the drawing
+    # comes from the kinds table, so the base model does not depend on it.
     def _repr_mimebundle_(self, include=None, exclude=None):
-        from .diagrams import mimebundle
-
-        return mimebundle(self, include, exclude)
+        show = capability(getattr(self, "kind", None), "display")
+        if show is None:
+            return {"text/plain": repr(self)}
+        return show(self, include, exclude)

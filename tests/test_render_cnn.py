@@ -160,4 +160,8 @@ def test_no_rules_no_note():
 
 
 def test_render_accepts_a_path():
-    assert "q6-design" in render(str(SEED / "q6-design.yaml")).source
+    import archspec
+
+    assert "q6-design" in archspec.render(str(SEED / "q6-design.yaml")).source  # the API loads it
+    with pytest.raises(TypeError, match="draws a loaded spec"):
+        render(str(SEED / "q6-design.yaml"))  # drawing itself takes a loaded spec

@@ -11,9 +11,11 @@ from functools import lru_cache
 from pathlib import Path as FsPath
 from typing import Annotated, Optional, Union
 
-from pydantic import Field, create_model
+from pydantic import Field, ValidationError, create_model
 
-from ..diagnostics import Diagnostic, did_you_mean, path_text
+from ..diagnostics import Diagnostic, SpecError, did_you_mean, path_text
+from ..loader import load_file
+from ..model_errors import pydantic_diagnostics, value_problem
 from ..specbase import PositiveInt, RuleFloat, RuleInt, Strict
 from .layers import BY_TYPE, Layer
 from .base import NOT_PARAMETERS
@@ -130,10 +132,6 @@ def _fixed_values(rule, path: tuple) -> list[tuple[object, tuple]]:
 def rule_problems(rules, rules_path=("constraints",)) -> list[Diagnostic]:
     """Rules that name no parameter of their layer type, or pin a value that parameter cannot take
     (kernel_size 2.0, stride '2'): such a rule could never be met, and the design search would find nothing."""
-    from pydantic import ValidationError
-
-    from ..validation import value_problem
-
     out: list[Diagnostic] = []
     for type_name in BY_TYPE:
         for param, rule in (getattr(rules, type_name) or {}).items():
@@ -207,11 +205,6 @@ _RulesBlock = create_model("RulesBlock", constraints=(Constraints, ...))  # rule
 def load_rules_file(ref: str, spec_file: str):
     """Rules kept in their own YAML file (the mapping itself, or under 'constraints:'). Problems are reported at
     the spec's ``constraints:``, each quoting the rules file's own file:line:col."""
-    from ..loader import load_file
-    from ..diagnostics import SpecError
-    from ..validation import pydantic_diagnostics
-    from pydantic import ValidationError
-
     def problems(*diags):
         placed = [doc.source.place(d, prefer_key=d.code == "unknown-key") for d in diags]
         return None, [Diagnostic("rules-file", f"rules file {ref}: {d.format(str(path))}", ("constraints",))

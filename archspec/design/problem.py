@@ -10,6 +10,7 @@ from pydantic import ValidationError, create_model
 from ..diagnostics import Diagnostic, SpecError
 from ..kinds import fact
 from ..loader import Document, SourceMap, load_file, load_text
+from ..model_errors import pydantic_diagnostics
 from ..cnn.search import SearchConfig
 from .space import Space, build_space
 
@@ -61,8 +62,6 @@ def _search(doc: Document, data, owner) -> SearchConfig:
     try:
         return _SearchDoc.model_validate({"search": raw}).search
     except ValidationError as exc:
-        from ..validation import pydantic_diagnostics
-
         diags = pydantic_diagnostics(exc, {"search": raw}, _SearchDoc)
         raise SpecError([doc.source.place(d, prefer_key=d.code == "unknown-key") for d in diags], doc.file) from None
 

@@ -27,10 +27,11 @@ def render(spec, **options):
     option none of them takes (a typo such as ``grad=True`` would otherwise be ignored).
     """
     from ..kinds import capability
+    from ..specbase import SpecBase
 
-    from ..validation import load
-
-    spec = load(spec)
+    if not isinstance(spec, SpecBase):
+        raise TypeError(f"archspec.diagrams.render() draws a loaded spec, not {type(spec).__name__}; "
+                        "archspec.render() also takes a path or YAML text")
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
         raise TypeError(f"render() got unknown option(s) {', '.join(unknown)}; it takes {', '.join(OPTIONS)}")

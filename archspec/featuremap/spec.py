@@ -14,6 +14,7 @@ from typing import Annotated, ClassVar, Literal, Optional, Union
 from pydantic import Field, StrictFloat, StrictInt, ValidationError, WithJsonSchema
 
 from ..diagnostics import Diagnostic
+from ..model_errors import pydantic_diagnostics
 from ..limits import OPERATIONS
 from ..specbase import NonNegPair, Pair, SpecBase, Strict, pair
 from .maps import Map, number, number_diagnostic, parse_map, size
@@ -164,8 +165,6 @@ class FeatureMapSpec(SpecBase):
             try:
                 model.model_validate({"type": self.operation, **given})
             except ValidationError as exc:
-                from ..validation import pydantic_diagnostics
-
                 out += pydantic_diagnostics(exc, given, model)
         return out
 
