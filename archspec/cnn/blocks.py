@@ -104,8 +104,8 @@ def _substitute(value, values: dict, origins: dict, at: tuple, problems: list, t
 class Expansion:
     """One pass over the layer list: ``layers`` and ``origins`` (one per expanded layer), ``problems``."""
 
-    def __init__(self, blocks: dict):
-        self.blocks, self.layers, self.origins, self.names = blocks, [], [], []
+    def __init__(self, blocks: dict, broken: set = frozenset()):
+        self.blocks, self.broken, self.layers, self.origins, self.names = blocks, broken, [], [], []
         self.problems: list[Diagnostic] = []
         self.counts: dict[str, int] = {}  # default-name prefix -> layers so far (as layer_names counts)
         self.aliases: dict[str, str] = {}  # use name -> its last layer's name
@@ -156,6 +156,8 @@ class Expansion:
         """Expand one use; its name (None when it cannot be expanded). ``scope``: the enclosing block's names
         (None at the top level); ``first``: the use is its block's first layer, so it takes the block's input."""
         block = entry.get("block")
+        if isinstance(block, str) and block in self.broken:
+            return None  # its definition's problems are said where it is written
         if not isinstance(block, str) or block not in self.blocks:
             self.problems.append(Diagnostic("unknown-block", f"unknown block {block!r}", at + ("block",),
                                             hint=did_you_mean(block, self.blocks) or
@@ -282,8 +284,9 @@ def uses_blocks(data) -> bool:
 
 def expand(data: dict) -> tuple[dict, list[Origin], list[Diagnostic]]:
     """The spec data with every block use replaced by its layers, one Origin per layer, and the problems."""
-    blocks, problems = _definition_problems(data.get("blocks", {}))
-    run = Expansion(blocks)
+    raw = data.get("blocks", {})
+    blocks, problems = _definition_problems(raw)
+    run = Expansion(blocks, set(raw) - set(blocks) if isinstance(raw, dict) else set())
     run.problems += problems
     for i, entry in enumerate(data.get("layers") or []):
         if isinstance(entry, dict) and "block" in entry:
