@@ -180,20 +180,22 @@ def structure(spec):
     return g, edges
 
 
-def test_q3b_has_four_hidden_units_and_a_skip_connection():
+def test_q3b_is_the_documents_network():
+    """Q3(b) as the exercise writes it: ReLU(w1 x + b1) feeds w2 and w3; ReLU(w2 .. + b2) feeds w6 (straight
+    to the output) and w4 (a tanh unit); the second tanh unit is tanh(w3 h1 + b4) and reaches y by w5."""
     g, edges = structure(archspec.load(SEED / "q3b.yaml"))
     inputs = [n.id for n in g.nodes if n.op == "input"]
-    hidden = [n for n in g.nodes if n.op == "neuron" and n.id not in g.outputs]
-    assert inputs == ["x"] and g.outputs == ["y"] and len(hidden) == 4
-    assert Counter(w for _, _, w in edges) == Counter(f"w{i}" for i in range(1, 8))
-    shared = next(n for n in hidden if n.attrs["expression"] == "relu(w2*relu(w1*x + b1) + b2)")
-    targets = {dst for src, dst, _ in edges if src == shared.id}
-    tanh = next(n.id for n in hidden if n.attrs["activation"] == "tanh")
-    assert targets == {tanh, "y"}
-    first = next(n for n in hidden if n.attrs["expression"] == "relu(w1*x + b1)")
-    assert len({dst for src, dst, _ in edges if src == first.id}) == 2  # relu(w1*x + b1) feeds two units
-    assert [n.id for n in hidden] == ["h1", "h2", "h3", "h4"]
-    assert {n.attrs["bias"] for n in g.nodes if n.op == "neuron"} == {f"b{i}" for i in range(1, 6)}
+    hidden = {n.id: n for n in g.nodes if n.op == "neuron" and n.id not in g.outputs}
+    assert inputs == ["x"] and g.outputs == ["y"] and list(hidden) == ["h1", "h2", "h3", "h4"]
+    unit = {n.attrs["expression"]: n.id for n in hidden.values()}
+    h1, h2 = unit["relu(w1*x + b1)"], unit["relu(w2*relu(w1*x + b1) + b2)"]
+    t1 = unit["tanh(w4*relu(w2*relu(w1*x + b1) + b2) + b3)"]
+    t2 = unit["tanh(w3*relu(w1*x + b1) + b4)"]
+    assert sorted(edges) == sorted([("x", h1, "w1"), (h1, h2, "w2"), (h1, t2, "w3"), (h2, t1, "w4"),
+                                    (t2, "y", "w5"), (h2, "y", "w6"), (t1, "y", "w7")])
+    assert [hidden[u].attrs["activation"] for u in (h1, h2, t1, t2)] == ["relu", "relu", "tanh", "tanh"]
+    assert {hidden[u].attrs["bias"] for u in (h1, h2, t1, t2)} == {"b1", "b2", "b3", "b4"}
+    assert g.node("y").attrs["activation"] == "sigmoid" and g.node("y").attrs["bias"] == "b5"
 
 
 def test_q3a_structure():
