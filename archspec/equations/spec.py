@@ -32,6 +32,9 @@ class Answers(Strict):
     gradients: Optional[dict[str, FiniteFloat]] = Field(None, description="dl/dw per weight or bias")
     deltas: Optional[dict[str, FiniteFloat]] = Field(None, description="error term per unit")
     updated: Optional[dict[str, FiniteFloat]] = Field(None, description="weights after the update(s)")
+    forward_after: Optional[dict[str, FiniteFloat]] = Field(None, description="z and a of units in the forward "
+                                                            "pass after the update")
+    outputs_after: Optional[dict[str, FiniteFloat]] = None
     loss_after: Optional[FiniteFloat] = None
 
 
