@@ -46,6 +46,7 @@ class AnswerResult:
     written: str | None = None  # the number's text in the spec (its digits count); None: exact claim
     before: float | None = None  # judged by the change from this value (an updated weight, the loss after)
     where: tuple | None = None  # (line, column) in the spec file
+    hint: str = ""  # why an answer is not graded ("did you mean 'pool2'?")
 
     @property
     def exact(self) -> bool:
@@ -87,7 +88,7 @@ class AnswerResult:
     @property
     def verdict(self) -> str:
         if self.expected is None:
-            return "unknown key"
+            return f"unknown key ({self.hint})" if self.hint else "unknown key"
         if self.ok:
             return "correct" if self.exact or self._within_rtol() else "correct (to its digits)"
         return "WRONG (too few digits)" if self._digits_show() is False else "WRONG"
@@ -158,6 +159,6 @@ def format_results(results: list[AnswerResult], fmt: str = "text", file: str = "
              "-" if r.expected is None else r.judged_by, r.verdict,
              f"{file}:{r.where[0]}:{r.where[1]}" if r.where else "-"] for r in results]
     summary = (f"{correct} correct, {wrong} wrong" + (f", {unknown} not graded" if unknown else "")
-               + f" (rtol {rtol:g})") if results else "no answers given"
+               + (" (exact)" if all(r.exact for r in results) else f" (rtol {rtol:g})")) if results else "no answers given"
     headers = ["answer", "given", "expected", "rel. error", "judged by", "verdict", "where"]
     return table(headers, rows, fmt, right={1, 2, 3}) + "\n\n" + summary + "\n" + RULE

@@ -17,6 +17,7 @@ KINDS: dict[str, dict[str, str]] = {
     "cnn": {
         "model": "archspec.cnn.spec:CnnSpec",
         "explain": "archspec.cnn.explain:explain",
+        "answers": "archspec.cnn.answers:grade",
         "build": "archspec.torchbuild.torch_cnn:build",
         "render": "archspec.diagrams.cnn:render",
     },

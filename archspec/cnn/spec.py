@@ -9,6 +9,7 @@ from pydantic import Field
 from ..diagnostics import Diagnostic
 from ..specbase import PositiveInt, SpecBase
 from ..training.config import TrainConfig
+from .answers import CnnAnswers
 from .layers import AnyLayer
 from .rules import Constraints, check_rules, load_rules_file, rule_problems
 from .search import SearchConfig
@@ -34,6 +35,7 @@ class CnnSpec(SpecBase):
         None, description="design rules, or the path of a YAML file holding them (relative to this spec)")
     search: Optional[SearchConfig] = Field(None, description="narrows the design space of `archspec design`")
     train: Optional[TrainConfig] = None
+    answers: Optional[CnnAnswers] = Field(None, description="a layer table to grade: `archspec check`")
 
     @property
     def input_shape(self) -> tuple:
