@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from .activations import ACTIVATIONS, DEFINITIONS
-from .chain import delta_expr, delta_symbol, dl_dy, gradient_terms, gradient_via_deltas, update_expr
+from .chain import delta_expr, delta_symbol, dl_dy, gradient_terms, gradient_via_deltas, unscored, update_expr
 from .document import (Chain, Code, Heading, Label, Para, Table, formula, latex, local_derivative, markdown, name,
                        partial)
 from .expr import Call, Expr, Mul, Num, Sym, add, children, evaluate, substitute
@@ -50,6 +50,8 @@ def worked(spec, sol: Solution) -> list:
         blocks.append(Para([f"Numbers are rounded to {DIGITS} significant digits for display; every step is computed "
                             "from the unrounded values, so redoing a step with the rounded numbers may differ in "
                             "the last digit."]))
+    if unscored(net):
+        blocks.append(Para(left_out(net)))
     n = iter(range(1, 10))
     blocks += [Heading(f"{next(n)}. Forward pass" if sol.first else f"{next(n)}. The network, unit by unit")]
     blocks += forward_lines(sol, sol.first)
@@ -60,9 +62,10 @@ def worked(spec, sol: Solution) -> list:
     if sol.back is None:
         return blocks
     blocks += [Heading(f"{next(n)}. Error terms (deltas)"), Para(delta_intro(sol))]
-    order = net.outputs + [h.id for h in reversed(net.hidden())]
+    order = net.scored + [h.id for h in reversed(net.hidden())]
     blocks += [Chain(Sym(delta_symbol(u)), _worked(delta_expr(net, sol.loss, u), sol.env(), sol.back.delta[u]))
                for u in order]
+    blocks += [Chain(Sym(delta_symbol(o)), [0.0]) for o in unscored(net)]
     if not sol.history:
         blocks.append(Para(["No ", Code("learning_rate"), " is given, so no update is made."]))
         return blocks
@@ -95,6 +98,15 @@ def overview(spec, sol: Solution) -> list:
     return (["Inputs "] + listing([[Sym(x)] for x in net.inputs]) + ["; hidden units "]
             + listing([unit(h) for h in net.hidden()]) + [f"; output{'s' if len(net.outputs) > 1 else ''} "]
             + listing([unit(net.graph.node(o)) for o in net.outputs]) + [". Loss: ", Label(loss.text, loss.latex), "."])
+
+
+def left_out(net) -> list:
+    """Why some outputs are not in the loss (Para pieces)."""
+    out = unscored(net)
+    return (["Targets are given for ", *_syms(net.scored, ", "), " only, so the loss covers ",
+             "it" if len(net.scored) == 1 else "them", "; ", *_syms(out, ", "),
+             f" {'has' if len(out) == 1 else 'have'} no target and {'is' if len(out) == 1 else 'are'} left out "
+             "(its error term is 0, and a weight that reaches only it gets no gradient)."])
 
 
 def _target_chains(sol: Solution) -> list:
@@ -146,7 +158,7 @@ def forward_lines(sol: Solution, p: Pass | None) -> list:
         out.append(Chain(z, _worked(s, env, p.z[node.id] if p else None)))
         g = Call(act, (z,))
         out.append(Chain(Sym(node.id), [g, Call(act, (Num(p.z[node.id]),)), p.a[node.id]] if p else [g]))
-    ys, ts = [Sym(o) for o in net.outputs], [Sym(net.target[o]) for o in net.outputs]
+    ys, ts = [Sym(o) for o in net.scored], [Sym(net.target[o]) for o in net.scored]
     loss = LOSSES[sol.loss].expr(ys, ts)
     if p is not None and p.loss is not None:
         out.append(Chain(Sym("l"), _worked(loss, env, p.loss)))

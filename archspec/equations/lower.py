@@ -63,6 +63,7 @@ class Network:
     pre: dict[str, str]  # neuron id -> symbol of its pre-activation (named z1, or z_y)
     target: dict[str, str]  # output id -> symbol of its target (t, t1, t_out)
     names: dict[str, str] = field(default_factory=dict)  # assigned name -> node id it stands for
+    scored: list[str] = field(default_factory=list)  # the outputs the loss covers: those with targets (all without)
 
     @property
     def neurons(self) -> list[Node]:
@@ -195,7 +196,7 @@ def lower(names: Names, declared: dict, title: str, targets: list[str]) -> tuple
     # solution and the diagram follow the text; still topological, since an equation only uses earlier ones
     rank = {loc.path: k for k, loc in enumerate(names.order)}
     lw.units.sort(key=lambda u: rank[u.path])
-    return _graph(lw, names, declared, title, outputs), []
+    return _graph(lw, names, declared, title, outputs, targets), []
 
 
 def _named(u: Unit, name: str) -> Unit:
@@ -204,7 +205,7 @@ def _named(u: Unit, name: str) -> Unit:
     return u
 
 
-def _graph(lw: _Lowerer, names: Names, declared: dict, title: str, outputs: list[str]) -> Network:
+def _graph(lw: _Lowerer, names: Names, declared: dict, title: str, outputs: list[str], targets: list[str]) -> Network:
     inputs = [n for n in names.of_role("inputs", declared.get("inputs") or []) if n in lw.inputs_used]
     taken = set(names.role)
     ids: dict[tuple, str] = {}
@@ -235,7 +236,9 @@ def _graph(lw: _Lowerer, names: Names, declared: dict, title: str, outputs: list
     weights, biases = _declared_first(declared.get("weights"), edge_w), _declared_first(declared.get("biases"), node_b)
     target = {o: _target_symbol(o, taken) for o in out_ids}
     alias = {n: ids[v.key] for n, v in lw.value.items() if isinstance(v, Unit)}
-    return Network(graph, inputs, weights, biases, out_ids, pre, target, alias)
+    given = {alias.get(t, t) for t in targets}
+    scored = [o for o in out_ids if o in given] or list(out_ids)
+    return Network(graph, inputs, weights, biases, out_ids, pre, target, alias, scored)
 
 
 def _declared_first(declared: list | None, found: list) -> list:
