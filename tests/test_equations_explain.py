@@ -44,7 +44,11 @@ def test_q2_worked_solution_reads_like_a_hand_in(cli):
 
 def test_gradient_formula_sums_over_paths_as_a_student_writes_it(cli):
     out = cli("explain", SEED / "q1-network2.yaml").out
-    assert ("∂l/∂w1 = (y1 − t1) · w2 · σ(z)(1 − σ(z)) · x + (y2 − t2) · w3 · σ(z)(1 − σ(z)) · x" in out)
+    assert ("∂l/∂w1 = ∂l/∂y1 · ∂y1/∂a · ∂a/∂z · ∂z/∂w1 + ∂l/∂y2 · ∂y2/∂a · ∂a/∂z · ∂z/∂w1 = (y1 − t1) · w2 · "
+            "σ(z)(1 − σ(z)) · x + (y2 − t2) · w3 · σ(z)(1 − σ(z)) · x" in out)
+    # each factor is named and written out first, as the exercise's own solution does
+    assert ("Factors of ∂l/∂w1: ∂l/∂y1 = y1 − t1, ∂y1/∂a = w2, ∂a/∂z = σ(z)(1 − σ(z)), ∂z/∂w1 = x, "
+            "∂l/∂y2 = y2 − t2, ∂y2/∂a = w3." in out)
     js = json.loads(cli("explain", SEED / "q1-network2.yaml", "--format", "json").out)
     assert js["gradients"]["w1"] == {"value": None, "expression": "(y1 - t1) * w2 * sigmoid(z) * (1 - sigmoid(z)) * x"
                                      " + (y2 - t2) * w3 * sigmoid(z) * (1 - sigmoid(z)) * x"}
@@ -53,12 +57,12 @@ def test_gradient_formula_sums_over_paths_as_a_student_writes_it(cli):
 def test_json_has_exactly_the_documented_keys(cli):
     js = json.loads(cli("explain", Q2, "--format", "json").out)
     assert list(js) == ["forward", "outputs", "loss", "gradients", "deltas", "updated", "loss_after", "forward_after",
-                        "outputs_after"]
+                        "outputs_after", "derivations"]
     assert set(js["forward"]) == {"z1", "a1", "z2", "a2", "z_y", "y"}
     assert set(js["deltas"]) == {"y", "a1", "a2"} and set(js["updated"]) == {f"w{i}" for i in range(1, 7)}
     assert js["loss_after"] < js["loss"]
     no_targets = json.loads(cli("explain", SEED / "q1-network3.yaml", "--format", "json").out)
-    assert list(no_targets) == ["forward", "outputs", "loss", "gradients"] and no_targets["loss"] is None
+    assert list(no_targets) == ["forward", "outputs", "loss", "gradients", "derivations"] and no_targets["loss"] is None
 
 
 def test_latex_and_text_formats(cli):
@@ -106,7 +110,8 @@ def test_an_unplaced_diagnostic_names_the_file_without_line_0():
 def test_symbolic_specs_explain_without_numbers(cli):
     out = cli("explain", SEED / "q3a.yaml").out
     assert "## 1. The network, unit by unit" in out and "- h1 = ReLU(z_h1)" in out
-    assert "- ∂l/∂w11 = (y − t) · σ(z_y)(1 − σ(z_y)) · w41 · step(z_h1) · x1" in out
+    assert "- ∂l/∂w11 = ∂l/∂y · ∂y/∂z_y · ∂z_y/∂h1 · ∂h1/∂z_h1 · ∂z_h1/∂w11 = (y − t) · σ(z_y)(1 − σ(z_y)) · w41 · " \
+        "step(z_h1) · x1" in out
 
 
 # --- archspec check ----------------------------------------------------------------------------
@@ -255,7 +260,7 @@ def test_small_numbers_keep_one_minus_sign_style_and_latex_powers_of_ten(cli, tm
     path.write_text("kind: equations\nequations: [y = w*x]\ninputs: {x: 0.00001}\nweights: {w: -1}\n"
                     "targets: {y: 0}\n")
     text = cli("explain", path, "--format", "text").out
-    assert "∂l/∂w = (y − t) · x = −1e−5 · 1e−5 = −1e−10" in text and "e-" not in text
+    assert "= (y − t) · x = −1e−5 · 1e−5 = −1e−10" in text and "e-" not in text
     tex = cli("explain", path, "--format", "latex").out
     assert r"= -1 \times 10^{-10}" in tex and "e-" not in tex
 

@@ -14,6 +14,8 @@ from .document import (Chain, Code, Heading, Label, Para, Table, formula, latex,
                        partial)
 from .expr import Call, Expr, Mul, Num, Sym, add, children, evaluate, substitute
 from .activations import FUNCTIONS
+from .derivation_blocks import delta_blocks, delta_intro, factor_blocks
+from .derive import to_json as derivations_json
 from .forward_pass import Pass
 from .losses import LOSSES
 from .printer import DIGITS
@@ -23,7 +25,7 @@ from .solve import Solution, solve, to_json
 def explain(spec, format: str = "markdown", steps: int = 1, activation: str | None = None, **_options) -> str:
     sol = solve(spec, steps, activation)
     if format == "json":
-        return json.dumps(to_json(sol), indent=2)
+        return json.dumps({**to_json(sol), "derivations": derivations_json(sol.net, sol.loss)}, indent=2)
     blocks = worked(spec, sol)
     if sol.activation:
         blocks += compare(spec, sol, steps)
@@ -58,10 +60,13 @@ def worked(spec, sol: Solution) -> list:
     if sol.first and not sol.back:
         blocks.append(Para(["No targets are given, so the loss and the gradients stay in terms of the targets."]))
     blocks += [Heading(f"{next(n)}. Gradients by the chain rule"), Para(chain_intro(sol))]
-    blocks += [Chain(partial("l", w), gradient_items(sol, w)) for w in sol.grad_exprs]
+    for w in sol.grad_exprs:
+        factors, product = factor_blocks(net, sol.loss, w)
+        blocks += factors + [Chain(partial("l", w), product + gradient_items(sol, w))]
     if sol.back is None:
         return blocks
-    blocks += [Heading(f"{next(n)}. Error terms (deltas)"), Para(delta_intro(sol))]
+    blocks += [Heading(f"{next(n)}. Error terms (deltas)"), Para(delta_intro())] + delta_blocks(net, sol.loss)
+    blocks.append(Para(["For this network's units:"]))
     order = net.scored + [h.id for h in reversed(net.hidden())]
     blocks += [Chain(Sym(delta_symbol(u)), _worked(delta_expr(net, sol.loss, u), sol.env(), sol.back.delta[u]))
                for u in order]
@@ -207,13 +212,6 @@ def gradient_items(sol: Solution, w: str) -> list:
 
 def _product(factors: list) -> Expr:
     return factors[0] if len(factors) == 1 else Mul(tuple(factors)) if factors else Num(1.0)
-
-
-def delta_intro(sol: Solution) -> list:
-    return ["Output units: ", formula("δ_k = g'(z_k) · ∂l/∂y_k"), " (for ", formula("σ"), " and squared error ",
-            formula("δ_k = O_k(1 − O_k)(O_k − T_k)"), "); hidden units: ", formula("δ_h = g'(z_h) · Σ_k w_hk δ_k"),
-            " (for ", formula("σ"), ", ", formula("O_h(1 − O_h) Σ_k w_hk δ_k"), "). Then ",
-            formula("∂l/∂w_ij = δ_j · O_i"), "."]
 
 
 def loss_table(sol: Solution) -> list:
