@@ -10,6 +10,7 @@ from pathlib import Path as FsPath
 from pydantic import BaseModel, ValidationError
 
 from .diagnostics import Diagnostic, Report, SpecError, did_you_mean, path_text, shown
+from .cnn.equivalents import equivalent
 from .kinds import KINDS, available_kinds, model_for
 from .loader import Document, load_file, load_text
 
@@ -192,7 +193,7 @@ def pydantic_diagnostics(exc: ValidationError, data: dict, model: type) -> list[
                 tag = err.get("ctx", {}).get("tag")
                 path = path + ("type",)
                 diag = Diagnostic("unknown-type", f"unknown type '{tag}' in {path_text(path[:-1])}", path,
-                                  hint=did_you_mean(tag, tags) or f"known types: {', '.join(tags)}")
+                                  hint=equivalent(tag, tags) or did_you_mean(tag, tags) or f"known types: {', '.join(tags)}")
         elif kind == "missing":
             diag = Diagnostic("missing-key", f"missing required key '{field}' in {path_text(path[:-1])}", path[:-1])
         elif _type_error(err) and named and any(e["type"] in TAKES for e in _at(found, path)):

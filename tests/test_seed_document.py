@@ -62,3 +62,25 @@ def test_the_seed_students_q4c_slip_is_caught(cli):
     r = cli("check", ROOT / "specs" / "examples" / "q4c-seed-student.yaml")
     wrong = [ln.split()[:3] for ln in r.out.splitlines() if "WRONG" in ln]
     assert r.code == 1 and wrong == [["Y[3][1]", "1", "7"]] and "8 correct, 1 wrong" in r.out
+
+
+@pytest.mark.parametrize("tag, hint", [
+    ("global_avgpool", "write type: adaptive_avgpool2d with output_size: 1 (global average pooling)"),
+    ("GlobalAveragePooling2D", "write type: adaptive_avgpool2d with output_size: 1"),
+    ("Dense", "write type: linear (a fully connected layer)"),
+    ("conv2dd", "did you mean 'conv2d'?"),  # a typo still gets the close spelling
+])
+def test_an_unknown_layer_type_names_its_real_equivalent(cli, tmp_path, tag, hint):
+    path = tmp_path / "t.yaml"
+    path.write_text(f"kind: cnn\ninput: [8, 8, 1]\nlayers:\n  - {{type: {tag}}}\n")
+    r = cli("validate", path)
+    assert r.code == 1 and f"{path}:4:12: error[unknown-type]: unknown type '{tag}'" in r.out and hint in r.out
+    assert "did you mean 'avgpool2d'" not in r.out
+
+
+def test_a_bias_declared_under_weights_is_pointed_to_biases(cli, tmp_path):
+    path = tmp_path / "b.yaml"
+    path.write_text("kind: equations\nequations: [y = sigmoid(w1*x + b1)]\ninputs: {x: 1}\nweights: {w1: 0.2, b1: 0.1}\n")
+    r = cli("validate", path)
+    assert r.code == 1 and f"{path}:2:32: error[not-weighted-sum]: weight 'b1' is not multiplied by an input" in r.out
+    assert "declare it under biases: instead of weights: (biases: {b1: ...})" in r.out

@@ -143,7 +143,8 @@ class _Lowerer:
                 return Lin(list(v.terms), v.bias, v.name)
             if role == "weights":
                 raise NotSum(f"weight '{e.name}' is not multiplied by an input", e.span[0],
-                             f"write e.g. {e.name}*x1")
+                             f"a term added on its own is a bias: declare it under biases: instead of weights: "
+                             f"(biases: {{{e.name}: ...}}); a weight multiplies its input, e.g. {e.name}*x1")
             raise NotSum(f"'{e.name}' enters the sum without a weight", e.span[0], f"write e.g. w*{e.name}")
         if isinstance(e, Call):
             raise NotSum(f"{e.fn}(...) enters the sum without a weight", e.span[0], f"write e.g. w*{e.fn}(...)")
