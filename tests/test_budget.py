@@ -6,7 +6,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "archspec"
 MODULE_LINES = 350  # aim under ~300; past this, split the module by what its parts hold
-PACKAGE_LINES = 12_000
+PACKAGE_LINES = 12_600  # +600 in issue 15: CNN answers, grading by digits and change, derivations, partial targets
 
 
 def lines() -> dict[str, int]:
