@@ -243,9 +243,12 @@ def _graph(lw: _Lowerer, names: Names, declared: dict, title: str, outputs: list
 
 
 def _declared_first(declared: list | None, found: list) -> list:
-    """Names in declaration order, then the undeclared ones in graph order."""
+    """Names in declaration order, then the undeclared ones in the order their names count (w1 .. w7, as an
+    exercise numbers them, whatever order the equation uses them in)."""
     declared = [n for n in declared or [] if n in found]
-    return declared + [n for n in found if n not in declared]
+    natural = sorted((n for n in found if n not in declared),
+                     key=lambda n: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", n)])
+    return declared + natural
 
 
 def _pre_symbol(node_id: str, taken: set) -> str:
