@@ -29,6 +29,7 @@ KINDS: dict[str, dict] = {
         "model": "archspec.cnn.spec:CnnSpec",
         "prepare": "archspec.cnn.blocks:prepare",
         "explain": "archspec.cnn.explain:explain",
+        "answers": "archspec.cnn.answers:grade",
         "build": "archspec.torchbuild.torch_cnn:build",
         "codegen": "archspec.torchbuild.codegen:generate",
         "render": "archspec.diagrams.cnn:render",

@@ -61,6 +61,7 @@ class SourceMap:
     values: dict = field(default_factory=dict)  # path -> (line, col, quoted)
     keys: dict = field(default_factory=dict)  # path of value -> (line, col) of its key
     spans: dict = field(default_factory=dict)  # path of a multi-line string -> (line, col) of each character
+    numbers: dict = field(default_factory=dict)  # path of a number -> its text as written ('0.20006'): its digits
 
     def position(self, path: Path, offset: int | None = None, prefer_key: bool = False) -> tuple[int, int]:
         path = tuple(path)
@@ -213,6 +214,8 @@ class _Builder:
                                                 "many for any value of a spec", line=mark.line + 1,
                                                 column=mark.column + 1))
                 return None
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                self.source.numbers[path] = node.value
             if isinstance(value, str) and (node.style in ("|", ">") or node.end_mark.line > mark.line):
                 self.source.spans[path] = _char_positions(value, node, self.lines)
             return value

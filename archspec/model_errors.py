@@ -10,6 +10,7 @@ import typing
 
 from pydantic import BaseModel, ValidationError
 
+from .cnn.equivalents import equivalent
 from .diagnostics import Diagnostic, did_you_mean, path_text, shown
 
 
@@ -203,7 +204,7 @@ def pydantic_diagnostics(exc: ValidationError, data: dict, model: type) -> list[
                 tag = err.get("ctx", {}).get("tag")
                 path = path + ("type",)
                 diag = Diagnostic("unknown-type", f"unknown type '{tag}' in {path_text(path[:-1])}", path,
-                                  hint=did_you_mean(tag, tags) or f"known types: {', '.join(tags)}")
+                                  hint=equivalent(tag, tags) or did_you_mean(tag, tags) or f"known types: {', '.join(tags)}")
         elif kind == "missing":
             diag = Diagnostic("missing-key", f"missing required key '{field}' in {path_text(path[:-1])}", path[:-1])
         elif _type_error(err) and named and any(e["type"] in TAKES for e in at.get(path, [])):

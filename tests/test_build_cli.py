@@ -18,8 +18,10 @@ def test_compile_prints_module_and_summary(cli):
     r = cli("compile", DIGITS)
     assert r.code == 0, r.err
     assert "(conv1): Conv2d(1, 16, kernel_size=(3, 3)" in r.out
-    assert "Conv2d (conv1)" in r.out and "Total params: 9,930" in r.out
-    assert load(DIGITS).shapes().params == 9930
+    # convs: k*k*cin*cout + cout; batch norms: 2 per channel; fc: 4*4*32*10 + 10
+    params = (9 * 1 * 16 + 16) + (9 * 16 * 16 + 16) + (9 * 16 * 32 + 32) + 2 * (16 + 16 + 32) + (512 * 10 + 10)
+    assert "Conv2d (conv1)" in r.out and f"Total params: {params:,}" in r.out
+    assert load(DIGITS).shapes().params == params == 12378
 
 
 def test_compile_code_to_stdout_and_file(cli, tmp_path):

@@ -42,7 +42,8 @@ def assert_matches_torch(spec, oracle: RandomNet):
     ref = torch_run(oracle)
     net = spec.network()
     units = unit_of(spec, oracle)
-    assert set(out) == {"forward", "outputs", "loss", "gradients", "deltas", "updated", "loss_after"}
+    assert set(out) == {"forward", "outputs", "loss", "gradients", "deltas", "updated", "loss_after",
+                        "forward_after", "outputs_after", "derivations"}
     for node_id, u in units.items():
         assert close(out["forward"][net.pre[node_id]], ref["z"][u.name]), node_id
         assert close(out["forward"][node_id], ref["a"][u.name]), node_id
@@ -67,7 +68,13 @@ def assert_matches_torch(spec, oracle: RandomNet):
     new = {k: p.item() for k, p in params.items()}
     for w, v in out["updated"].items():
         assert close(v, new[w]), w
-    assert close(out["loss_after"], torch_run(oracle, new)["loss"])
+    after = torch_run(oracle, new)
+    assert close(out["loss_after"], after["loss"])
+    for node_id, u in units.items():  # the second forward pass, at the updated weights
+        assert close(out["forward_after"][net.pre[node_id]], after["z"][u.name]), node_id
+        assert close(out["forward_after"][node_id], after["a"][u.name]), node_id
+    for o, v in out["outputs_after"].items():
+        assert close(v, after["outputs"][units[o].name])
 
 
 def assert_symbolic_equals_numeric(spec):
@@ -194,7 +201,7 @@ def test_symbolic_seeds_have_formulas_but_no_numbers():
         spec = load(ROOT / f"specs/seed/{name}.yaml")
         out = json.loads(explain(spec, format="json"))
         assert out["forward"] == {} and out["loss"] is None
-        assert set(out) == {"forward", "outputs", "loss", "gradients"}
+        assert set(out) == {"forward", "outputs", "loss", "gradients", "derivations"}
         assert all(g["value"] is None and g["expression"] for g in out["gradients"].values())
         net = spec.network()
         assert list(build(spec).state_dict()) == net.weights + net.biases

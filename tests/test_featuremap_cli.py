@@ -165,13 +165,13 @@ def test_explain_q4b_json(cli):
     data = json.loads(r.out)
     assert data["output"] == [[2, 3], [1.5, 2]]
     assert [(c["row"], c["col"], c["value"]) for c in data["cells"]] == [(1, 1, 2), (1, 2, 3), (2, 1, 1.5), (2, 2, 2)]
-    assert data["cells"][2]["expression"] == "Y21 = 0x0.25 + 2x0.25 + 1x0.25 + 3x0.25 = 1.5"
+    assert data["cells"][2]["expression"] == "Y21 = 0x(1/4) + 2x(1/4) + 1x(1/4) + 3x(1/4) = 1.5"  # as written
     assert {"row", "col", "expression", "value"} <= set(data["cells"][0])
 
 
 def test_explain_latex(cli):
     r = cli("explain", SEED / "q4b-conv-stride2.yaml", "--format", "latex")
-    assert r"Y_{11} &= 1 \times 0.25 + 2 \times 0.25 + 3 \times 0.25 + 2 \times 0.25 = 2" in r.out
+    assert r"Y_{11} &= 1 \times \tfrac{1}{4} + 2 \times \tfrac{1}{4} + 3 \times \tfrac{1}{4} + 2 \times \tfrac{1}{4} = 2" in r.out
     assert r"\left[\begin{array}{cc}" in r.out and r"\texttt{flip\_kernel: true}" in r.out
 
 

@@ -94,8 +94,11 @@ def test_prose_keeps_whole_formulas_in_math(cli, spec):
 
 def test_deltas_and_updates_read_as_formulas(cli):
     tex = _explain(cli, ROOT / "specs" / "seed" / "q2-backprop.yaml")
-    for snippet in [r"Output units: $\delta_{k} = g'(z_{k}) \cdot \partial l/\partial y_{k}$",
-                    r"hidden units: $\delta_{h} = g'(z_{h}) \cdot \sum_{k} w_{hk} \delta_{k}$",
+    for snippet in [r"$\delta_k = g'(z_k) \cdot \mathrm{Err}_k$ for an output unit",
+                    r"$\mathrm{Err}_h = \sum_{k} w_{hk} \delta_{k}$ over the units $k$ it feeds",
+                    r"&= O_{k}(1 - O_{k}) \cdot \left(O_{k} - T_{k}\right)",
+                    r"&= O_{h}(1 - O_{h}) \cdot \sum_k w_{hk} \delta_k",
+                    r"\frac{\partial z_{y}}{\partial a_{1}} = w_{5}",
                     r"$w_{ij} \leftarrow w_{ij} - \eta \cdot \delta_{j} \cdot O_{i}$ (a bias has $O_{i} = 1$)",
                     r"Local derivatives: $\sigma'(z) = \sigma(z)(1 - \sigma(z))$.",
                     r"\subsection*{4. Updates, $\eta = 0.1$}",

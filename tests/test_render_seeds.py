@@ -54,24 +54,28 @@ def by_class(nodes, css):
 
 
 def test_q3b_structure():
+    """Every weight on the edge the exercise puts it, two tanh units, each shared unit drawn once."""
     nodes, edges = parse_dot(render(seed("q3b")).source)
     hidden, inputs, outputs = by_class(nodes, "hidden"), by_class(nodes, "input"), by_class(nodes, "output")
     assert len(hidden) == 4 and len(inputs) == 1 and len(outputs) == 1
-    assert len(nodes) == 6
-    weights = [plain(label) for *_, label in edges]
-    assert sorted(weights) == [f"w{i}" for i in range(1, 8)]  # every weight on exactly one edge
+    assert len(nodes) == 6  # ReLU(w1 x + b1) and ReLU(w2 .. + b2) are written 3 and 2 times, drawn once each
     label = {k: plain(v[1]) for k, v in nodes.items()}
-    # the unit relu(w2*relu(w1*x + b1) + b2): a ReLU with bias b2 fed by w2 from the ReLU unit fed by w1 from x
-    (inner,) = [dst for src, dst, _, lab in edges if src == inputs[0] and plain(lab) == "w1"]
-    assert label[inner].startswith("ReLU") and label[inner].endswith("+ b1")
-    (unit,) = [dst for src, dst, _, lab in edges if src == inner and plain(lab) == "w2"]
-    assert label[unit].startswith("ReLU") and label[unit].endswith("+ b2")
-    targets = sorted(dst for src, dst, *_ in edges if src == unit)
-    (tanh,) = [k for k in hidden if label[k].startswith("tanh")]
-    assert targets == sorted([tanh, outputs[0]])  # to the tanh unit and straight to the output
-    (skip,) = [css for src, dst, css, _ in edges if src == unit and dst == outputs[0]]
+    by_weight = {plain(lab): (src, dst) for src, dst, _, lab in edges}
+    assert sorted(by_weight) == [f"w{i}" for i in range(1, 8)] and len(edges) == 7  # every weight on one edge
+    x, y = inputs[0], outputs[0]
+    h1 = by_weight["w1"][1]
+    h2, t2 = by_weight["w2"][1], by_weight["w3"][1]
+    t1 = by_weight["w4"][1]
+    assert by_weight == {"w1": (x, h1), "w2": (h1, h2), "w3": (h1, t2), "w4": (h2, t1),
+                         "w5": (t2, y), "w6": (h2, y), "w7": (t1, y)}
+    assert label[h1].startswith("ReLU") and label[h1].endswith("+ b1")
+    assert label[h2].startswith("ReLU") and label[h2].endswith("+ b2")
+    assert label[t1].startswith("tanh") and label[t1].endswith("+ b3")
+    assert label[t2].startswith("tanh") and label[t2].endswith("+ b4")
+    assert sorted(k for k in hidden if label[k].startswith("tanh")) == sorted([t1, t2])
+    (skip,) = [css for src, dst, css, _ in edges if src == h2 and dst == y]
     assert "skip" in skip
-    assert label[outputs[0]].startswith("σ") and label[outputs[0]].endswith("+ b5")
+    assert label[y].startswith("σ") and label[y].endswith("+ b5")
 
 
 def test_q3a_structure():

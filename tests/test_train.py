@@ -283,12 +283,15 @@ def test_dataset_keys_have_short_forms_too(tmp_path):
     assert (r.train.dataset.val_fraction, r.train.optimizer.lr, r.train.epochs) == (0.3, 0.5, 4)
 
 
-def test_digits_reaches_95_percent_then_evaluate_predict_and_export(cli, tmp_path):
+def test_digits_reaches_98_percent_then_evaluate_predict_and_export(cli, tmp_path):
+    """The embedded default, as `archspec train` runs it (seed 0): a small CNN on the 8x8 digits reaches 98-99%;
+    the earlier two-conv default stopped at 96.9%."""
     run = tmp_path / "digits"
     r = cli("train", DIGITS, "--out", run)
     assert r.code == 0, r.err
     metrics = json.loads((run / "metrics.json").read_text())
-    assert metrics["test_accuracy"] >= 0.95, metrics["test_accuracy"]
+    assert metrics["test_accuracy"] >= 0.98, metrics["test_accuracy"]
+    assert metrics["fit"] != "underfitting", metrics["verdict"]
 
     r = cli("evaluate", DIGITS, "--weights", run / "model.safetensors", "--format", "json")
     assert r.code == 0, r.err
@@ -363,7 +366,7 @@ def test_weights_of_another_network_are_refused(cli, tiny, folder, tmp_path):
     run = tmp_path / "run"
     assert cli("train", tiny, "--data", folder, "--epochs", "1", "--out", run).code == 0
     r = cli("evaluate", DIGITS, "--weights", run / "model.safetensors")
-    assert r.code == 1 and "do not fit digits-cnn" in r.err and "conv1.weight" in r.err
+    assert r.code == 1 and "do not fit digits-cnn" in r.err and "missing conv2.weight" in r.err  # every tensor named
     r = cli("evaluate", DIGITS, "--weights", tmp_path / "nope.safetensors")
     assert r.code == 1 and f"no trained weights at {tmp_path / 'nope.safetensors'}" in r.err
     r = cli("evaluate", DIGITS)

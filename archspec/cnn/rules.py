@@ -20,6 +20,7 @@ from ..specbase import PositiveInt, RuleFloat, RuleInt, Strict
 from .layers import BY_TYPE, Layer
 from .base import NOT_PARAMETERS
 from .shapes import ShapeReport, dims, layer_names
+from .reach import reach_hint
 
 Scalar = Union[bool, RuleInt, RuleFloat, str]
 
@@ -189,7 +190,8 @@ def check_rules(rules, layers: list[Layer], report: ShapeReport, rules_path=("co
                                   rules_path + ("before_flatten",)))
         elif report.complete and tuple(got) != tuple(rules.before_flatten):
             out.append(Diagnostic("rule-shape", f"before flatten the shape is {dims(got)}, but the rule asks for "
-                                  f"{dims(rules.before_flatten)}", ("layers", idx)))
+                                  f"{dims(rules.before_flatten)}", ("layers", idx),
+                                  hint=reach_hint(report.input, layers, idx, rules.before_flatten)))
     if rules.output is not None and report.complete and tuple(report.output) != tuple(rules.output):
         out.append(Diagnostic("rule-shape", f"the output is {dims(report.output)}, but the rule asks for "
                               f"{dims(rules.output)}", ("layers", len(layers) - 1)))

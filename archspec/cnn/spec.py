@@ -10,6 +10,7 @@ from ..diagnostics import Diagnostic
 from ..limits import LAYERS
 from ..specbase import FilePath, PositiveInt, SpecBase
 from ..training.config import TrainConfig
+from .answers import CnnAnswers
 from .blocks import BlockDef, origins_of
 from .layers import AnyLayer
 from .rules import Constraints, check_rules, load_rules_file, rule_problems
@@ -41,6 +42,7 @@ class CnnSpec(SpecBase):
         None, description="design rules, or the path of a YAML file holding them (relative to this spec)")
     search: Optional[SearchConfig] = Field(None, description="narrows the design space of `archspec design`")
     train: Optional[TrainConfig] = None
+    answers: Optional[CnnAnswers] = Field(None, description="a layer table to grade: `archspec check`")
 
     @property
     def input_shape(self) -> tuple:

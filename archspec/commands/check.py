@@ -10,7 +10,9 @@ def register(sub):
     p = sub.add_parser("check", help="compare the spec's answers: block with archspec's own results")
     p.add_argument("spec", metavar="SPEC", help="a spec file with an answers: block")
     p.add_argument("--rtol", type=tolerance, default=1e-3,
-                   help="relative tolerance, against archspec's value (default 1e-3)")
+                   help="relative tolerance (default 1e-3), against archspec's value, or against the change for an "
+                        "updated weight, the loss and forward pass after the step; an answer equal to archspec's "
+                        "value to the digits it is written with is right whatever the tolerance")
     add_format(p, ["text", "markdown", "json"], "text")
     p.set_defaults(func=run)
 

@@ -185,8 +185,8 @@ def run_values(spec, values: bool, grads: bool) -> RunValues:
     out.z, out.a, out.loss = p.z, {n.id: p.a[n.id] for n in net.neurons}, p.loss
     ts = target_list(net, spec.targets)
     if ts is not None:
-        out.targets = dict(zip(net.outputs, ts))
-        out.target_names = {o: net.target[o] for o in net.outputs}
+        out.targets = dict(zip(net.scored, ts))
+        out.target_names = {o: net.target[o] for o in net.scored}
         if spec.loss == "squared_error":  # l = sum_i 1/2 (y_i - t_i)^2: each output's share
             out.loss_terms = {o: 0.5 * (p.a[o] - t) ** 2 for o, t in out.targets.items()}
     if grads:  # dl/dw with targets; without them dy/dw per output (what dl/dw is made of)

@@ -35,11 +35,11 @@ def dl_dy(net: Network, p: Pass, targets: dict, loss: str) -> dict[str, float] |
     ts = target_list(net, targets)
     if ts is None:
         return None
-    ys = [Sym(o) for o in net.outputs]
-    tsyms = [Sym(net.target[o]) for o in net.outputs]
-    env = {**p.outputs, **{net.target[o]: t for o, t in zip(net.outputs, ts)}}
+    ys = [Sym(o) for o in net.scored]
+    tsyms = [Sym(net.target[o]) for o in net.scored]
+    env = {**p.outputs, **{net.target[o]: t for o, t in zip(net.scored, ts)}}
     rule = LOSSES[loss].derivative
-    return {o: evaluate(rule(ys, tsyms, k), env, FUNCTIONS) for k, o in enumerate(net.outputs)}
+    return {o: evaluate(rule(ys, tsyms, k), env, FUNCTIONS) for k, o in enumerate(net.scored)}
 
 
 def deltas(net: Network, p: Pass, seed: dict[str, float]) -> dict[str, float]:

@@ -26,9 +26,9 @@ def local(net: Network, node_id: str) -> Expr:
 
 
 def dl_dy(net: Network, loss: str, out_id: str) -> Expr:
-    ys = [Sym(o) for o in net.outputs]
-    ts = [Sym(net.target[o]) for o in net.outputs]
-    return LOSSES[loss].derivative(ys, ts, net.outputs.index(out_id))
+    ys = [Sym(o) for o in net.scored]
+    ts = [Sym(net.target[o]) for o in net.scored]
+    return LOSSES[loss].derivative(ys, ts, net.scored.index(out_id))
 
 
 def _out_edges(net: Network) -> dict[str, list]:
@@ -40,14 +40,14 @@ def _out_edges(net: Network) -> dict[str, list]:
 
 
 def paths(net: Network, start: str, limit: int = MAX_PATHS) -> list[list] | None:
-    """Every path from unit ``start`` to an output, as [(node, weight on the edge into it)];
+    """Every path from unit ``start`` to an output the loss covers, as [(node, weight on the edge into it)];
     None when there are more than ``limit``."""
     out_edges, found = _out_edges(net), []
     stack = [[(start, None)]]
     while stack:
         path = stack.pop()
         node = path[-1][0]
-        if node in net.outputs:
+        if node in net.scored:
             found.append(path)
             if len(found) > limit:
                 return None
@@ -95,10 +95,15 @@ def delta_expr(net: Network, loss: str, node_id: str) -> Expr:
     """delta_k = g'(O_k) (dl/dy_k) for an output; delta_h = g'(O_h) sum_k w_hk delta_k for a hidden unit."""
     act = ACTIVATIONS[net.graph.node(node_id).attrs["activation"]]
     g = act.local(Sym(node_id), Sym(net.pre[node_id]))
-    back = [Mul((Sym(e.weight), Sym(delta_symbol(k)))) for k, e in _out_edges(net)[node_id]]
-    if node_id in net.outputs:
+    back = [Mul((Sym(e.weight), Sym(delta_symbol(k)))) for k, e in _out_edges(net)[node_id] if k not in unscored(net)]
+    if node_id in net.scored:
         back.insert(0, dl_dy(net, loss, node_id))
-    return mul(g, add(*back))
+    return mul(g, add(*back)) if back else Num(0.0)  # an output the loss leaves out, feeding nothing
+
+
+def unscored(net: Network) -> list[str]:
+    """Outputs the loss leaves out (targets are given for others only): their delta is 0."""
+    return [o for o in net.outputs if o not in net.scored]
 
 
 def gradient_via_deltas(net: Network, param: str) -> Expr:

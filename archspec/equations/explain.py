@@ -10,11 +10,13 @@ import json
 
 from ..markup import user_text
 from .activations import ACTIVATIONS, DEFINITIONS
-from .chain import delta_expr, delta_symbol, dl_dy, gradient_terms, gradient_via_deltas, update_expr
+from .chain import delta_expr, delta_symbol, dl_dy, gradient_terms, gradient_via_deltas, unscored, update_expr
 from .document import (Chain, Code, Heading, Label, Para, Table, formula, latex, local_derivative, markdown, name,
                        partial)
 from .expr import Call, Expr, Mul, Num, Sym, add, children, evaluate, substitute
 from .activations import FUNCTIONS
+from .derivation_blocks import delta_blocks, delta_intro, factor_blocks
+from .derive import to_json as derivations_json
 from .forward_pass import Pass
 from .losses import LOSSES
 from .printer import DIGITS
@@ -24,7 +26,7 @@ from .solve import Solution, solve, to_json
 def explain(spec, format: str = "markdown", steps: int = 1, activation: str | None = None, **_options) -> str:
     sol = solve(spec, steps, activation)
     if format == "json":
-        return json.dumps(to_json(sol), indent=2)
+        return json.dumps({**to_json(sol), "derivations": derivations_json(sol.net, sol.loss)}, indent=2)
     blocks = worked(spec, sol, format)
     if sol.activation:
         blocks += compare(spec, sol, steps)
@@ -51,19 +53,25 @@ def worked(spec, sol: Solution, format: str = "markdown") -> list:
         blocks.append(Para([f"Numbers are rounded to {DIGITS} significant digits for display; every step is computed "
                             "from the unrounded values, so redoing a step with the rounded numbers may differ in "
                             "the last digit."]))
+    if unscored(net):
+        blocks.append(Para(left_out(net)))
     n = iter(range(1, 10))
     blocks += [Heading(f"{next(n)}. Forward pass" if sol.first else f"{next(n)}. The network, unit by unit")]
     blocks += forward_lines(sol, sol.first)
     if sol.first and not sol.back:
         blocks.append(Para(["No targets are given, so the loss and the gradients stay in terms of the targets."]))
     blocks += [Heading(f"{next(n)}. Gradients by the chain rule"), Para(chain_intro(sol))]
-    blocks += [Chain(partial("l", w), gradient_items(sol, w)) for w in sol.grad_exprs]
+    for w in sol.grad_exprs:
+        factors, product = factor_blocks(net, sol.loss, w)
+        blocks += factors + [Chain(partial("l", w), product + gradient_items(sol, w))]
     if sol.back is None:
         return blocks
-    blocks += [Heading(f"{next(n)}. Error terms (deltas)"), Para(delta_intro(sol))]
-    order = net.outputs + [h.id for h in reversed(net.hidden())]
+    blocks += [Heading(f"{next(n)}. Error terms (deltas)"), Para(delta_intro())] + delta_blocks(net, sol.loss)
+    blocks.append(Para(["For this network's units:"]))
+    order = net.scored + [h.id for h in reversed(net.hidden())]
     blocks += [Chain(Sym(delta_symbol(u)), _worked(delta_expr(net, sol.loss, u), sol.env(), sol.back.delta[u]))
                for u in order]
+    blocks += [Chain(Sym(delta_symbol(o)), [0.0]) for o in unscored(net)]
     if not sol.history:
         blocks.append(Para(["No ", Code("learning_rate"), " is given, so no update is made."]))
         return blocks
@@ -96,6 +104,15 @@ def overview(spec, sol: Solution) -> list:
     return (["Inputs "] + listing([[Sym(x)] for x in net.inputs]) + ["; hidden units "]
             + listing([unit(h) for h in net.hidden()]) + [f"; output{'s' if len(net.outputs) > 1 else ''} "]
             + listing([unit(net.graph.node(o)) for o in net.outputs]) + [". Loss: ", Label(loss.text, loss.latex), "."])
+
+
+def left_out(net) -> list:
+    """Why some outputs are not in the loss (Para pieces)."""
+    out = unscored(net)
+    return (["Targets are given for ", *_syms(net.scored, ", "), " only, so the loss covers ",
+             "it" if len(net.scored) == 1 else "them", "; ", *_syms(out, ", "),
+             f" {'has' if len(out) == 1 else 'have'} no target and {'is' if len(out) == 1 else 'are'} left out "
+             "(its error term is 0, and a weight that reaches only it gets no gradient)."])
 
 
 def _target_chains(sol: Solution) -> list:
@@ -147,7 +164,7 @@ def forward_lines(sol: Solution, p: Pass | None) -> list:
         out.append(Chain(z, _worked(s, env, p.z[node.id] if p else None)))
         g = Call(act, (z,))
         out.append(Chain(Sym(node.id), [g, Call(act, (Num(p.z[node.id]),)), p.a[node.id]] if p else [g]))
-    ys, ts = [Sym(o) for o in net.outputs], [Sym(net.target[o]) for o in net.outputs]
+    ys, ts = [Sym(o) for o in net.scored], [Sym(net.target[o]) for o in net.scored]
     loss = LOSSES[sol.loss].expr(ys, ts)
     if p is not None and p.loss is not None:
         out.append(Chain(Sym("l"), _worked(loss, env, p.loss)))
@@ -196,13 +213,6 @@ def gradient_items(sol: Solution, w: str) -> list:
 
 def _product(factors: list) -> Expr:
     return factors[0] if len(factors) == 1 else Mul(tuple(factors)) if factors else Num(1.0)
-
-
-def delta_intro(sol: Solution) -> list:
-    return ["Output units: ", formula("δ_k = g'(z_k) · ∂l/∂y_k"), " (for ", formula("σ"), " and squared error ",
-            formula("δ_k = O_k(1 − O_k)(O_k − T_k)"), "); hidden units: ", formula("δ_h = g'(z_h) · Σ_k w_hk δ_k"),
-            " (for ", formula("σ"), ", ", formula("O_h(1 − O_h) Σ_k w_hk δ_k"), "). Then ",
-            formula("∂l/∂w_ij = δ_j · O_i"), "."]
 
 
 def loss_table(sol: Solution) -> list:

@@ -41,17 +41,18 @@ def loss_value(net: Network, outputs: dict[str, float], targets: dict | None, lo
     ts = target_list(net, targets)
     if ts is None:
         return None
-    return LOSSES[loss].value([outputs[o] for o in net.outputs], ts)
+    return LOSSES[loss].value([outputs[o] for o in net.scored], ts)
 
 
 def target_list(net: Network, targets: dict | None) -> list[float] | None:
-    """Targets in output order (keys may be output ids or names aliasing them); None if any is missing."""
+    """Targets of the outputs the loss covers (``net.scored``), in their order (keys may be output ids or names
+    aliasing them); None without targets."""
     if not targets:
         return None
     by_id = {net.names.get(k, k): v for k, v in targets.items()}
-    if any(o not in by_id for o in net.outputs):
+    if any(o not in by_id for o in net.scored):
         return None
-    return [float(by_id[o]) for o in net.outputs]
+    return [float(by_id[o]) for o in net.scored]
 
 
 def with_activation(net: Network, activation: str | None) -> Network:
@@ -71,5 +72,5 @@ def symbol_values(net: Network, params: dict[str, float], p: Pass, targets: dict
     env.update(p.a)
     ts = target_list(net, targets)
     if ts is not None:
-        env.update({net.target[o]: t for o, t in zip(net.outputs, ts)})
+        env.update({net.target[o]: t for o, t in zip(net.scored, ts)})
     return env

@@ -63,6 +63,7 @@ class Network:
     pre: dict[str, str]  # neuron id -> symbol of its pre-activation (named z1, or z_y)
     target: dict[str, str]  # output id -> symbol of its target (t, t1, t_out)
     names: dict[str, str] = field(default_factory=dict)  # assigned name -> node id it stands for
+    scored: list[str] = field(default_factory=list)  # the outputs the loss covers: those with targets (all without)
 
     @property
     def neurons(self) -> list[Node]:
@@ -142,7 +143,8 @@ class _Lowerer:
                 return Lin(list(v.terms), v.bias, v.name)
             if role == "weights":
                 raise NotSum(f"weight '{e.name}' is not multiplied by an input", e.span[0],
-                             f"write e.g. {e.name}*x1")
+                             f"a term added on its own is a bias: declare it under biases: instead of weights: "
+                             f"(biases: {{{e.name}: ...}}); a weight multiplies its input, e.g. {e.name}*x1")
             raise NotSum(f"'{e.name}' enters the sum without a weight", e.span[0], f"write e.g. w*{e.name}")
         if isinstance(e, Call):
             raise NotSum(f"{e.fn}(...) enters the sum without a weight", e.span[0], f"write e.g. w*{e.fn}(...)")
@@ -195,7 +197,7 @@ def lower(names: Names, declared: dict, title: str, targets: list[str]) -> tuple
     # solution and the diagram follow the text; still topological, since an equation only uses earlier ones
     rank = {loc.path: k for k, loc in enumerate(names.order)}
     lw.units.sort(key=lambda u: rank[u.path])
-    return _graph(lw, names, declared, title, outputs), []
+    return _graph(lw, names, declared, title, outputs, targets), []
 
 
 def _named(u: Unit, name: str) -> Unit:
@@ -204,7 +206,7 @@ def _named(u: Unit, name: str) -> Unit:
     return u
 
 
-def _graph(lw: _Lowerer, names: Names, declared: dict, title: str, outputs: list[str]) -> Network:
+def _graph(lw: _Lowerer, names: Names, declared: dict, title: str, outputs: list[str], targets: list[str]) -> Network:
     inputs = [n for n in names.of_role("inputs", declared.get("inputs") or []) if n in lw.inputs_used]
     taken = set(names.role)
     ids: dict[tuple, str] = {}
@@ -235,13 +237,18 @@ def _graph(lw: _Lowerer, names: Names, declared: dict, title: str, outputs: list
     weights, biases = _declared_first(declared.get("weights"), edge_w), _declared_first(declared.get("biases"), node_b)
     target = {o: _target_symbol(o, taken) for o in out_ids}
     alias = {n: ids[v.key] for n, v in lw.value.items() if isinstance(v, Unit)}
-    return Network(graph, inputs, weights, biases, out_ids, pre, target, alias)
+    given = {alias.get(t, t) for t in targets}
+    scored = [o for o in out_ids if o in given] or list(out_ids)
+    return Network(graph, inputs, weights, biases, out_ids, pre, target, alias, scored)
 
 
 def _declared_first(declared: list | None, found: list) -> list:
-    """Names in declaration order, then the undeclared ones in graph order."""
+    """Names in declaration order, then the undeclared ones in the order their names count (w1 .. w7, as an
+    exercise numbers them, whatever order the equation uses them in)."""
     declared = [n for n in declared or [] if n in found]
-    return declared + [n for n in found if n not in declared]
+    natural = sorted((n for n in found if n not in declared),
+                     key=lambda n: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", n)])
+    return declared + natural
 
 
 def _pre_symbol(node_id: str, taken: set) -> str:

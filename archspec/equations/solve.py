@@ -97,11 +97,7 @@ def solve(spec, steps: int = 1, activation: str | None = None) -> Solution:
 def to_json(sol: Solution) -> dict:
     """``explain --format json``: exactly the keys of the issue; deltas/updated/loss_after when computable."""
     net, p, b = sol.net, sol.first, sol.back
-    forward = {}
-    if p is not None:
-        for n in net.neurons:
-            forward[net.pre[n.id]] = p.z[n.id]
-            forward[n.id] = p.a[n.id]
+    forward = _forward(net, p) if p is not None else {}
     out = {"forward": forward, "outputs": dict(p.outputs) if p else {}, "loss": p.loss if p else None,
            "gradients": {w: {"value": b.grad[w] if b else None, "expression": write(e, ASCII)}
                          for w, e in sol.grad_exprs.items()}}
@@ -110,5 +106,16 @@ def to_json(sol: Solution) -> dict:
     if sol.final is not None:
         out["updated"] = sol.updated
         out["loss_after"] = sol.final.loss
+        out["forward_after"] = _forward(net, sol.second)
+        out["outputs_after"] = dict(sol.second.outputs)
+    return out
+
+
+def _forward(net: Network, p: Pass) -> dict[str, float]:
+    """z and a of every unit, keyed by their names (z1, a1, z_y, y)."""
+    out = {}
+    for n in net.neurons:
+        out[net.pre[n.id]] = p.z[n.id]
+        out[n.id] = p.a[n.id]
     return out
 

@@ -6,6 +6,7 @@ the equation text.
 """
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from typing import Annotated, Literal, Optional, Union
 
@@ -20,6 +21,7 @@ from .names import ROLES, Located, classify
 from .parser import ParseError, parse_equation
 
 MAX_EQUATIONS = 500
+OUTPUT_NAME = re.compile(r"(y|out|output|logits?|o\d)", re.IGNORECASE)  # names that say "this is an output"
 Values = Union[dict[str, Optional[FiniteFloat]], list[str], None]
 LOSSES = ("squared_error", "binary_cross_entropy", "cross_entropy")
 
@@ -33,6 +35,9 @@ class Answers(Strict):
     gradients: Optional[dict[str, FiniteFloat]] = Field(None, description="dl/dw per weight or bias")
     deltas: Optional[dict[str, FiniteFloat]] = Field(None, description="error term per unit")
     updated: Optional[dict[str, FiniteFloat]] = Field(None, description="weights after the update(s)")
+    forward_after: Optional[dict[str, FiniteFloat]] = Field(None, description="z and a of units in the forward "
+                                                            "pass after the update")
+    outputs_after: Optional[dict[str, FiniteFloat]] = None
     loss_after: Optional[FiniteFloat] = None
 
 
@@ -141,6 +146,7 @@ class EquationsSpec(SpecBase):
                                       ("targets", name), hint=did_you_mean(name, net.outputs)
                                       or f"outputs: {', '.join(net.outputs)}"))
         out += self._check_loss(net)
+        out += self._check_outputs(net)
         if not errors(out) and self.numeric():
             out += self._check_range(net)
         if self.train is not None:
@@ -160,6 +166,24 @@ class EquationsSpec(SpecBase):
             if isinstance(given, list) and name in given:
                 return (role, given.index(name))
         return ("equations",)
+
+    def _check_outputs(self, net: Network) -> list[Diagnostic]:
+        """A located warning at every output the loss leaves out (targets given for others only), and at a unit
+        that feeds nothing and so is read as an output although its name does not say so (a2, h)."""
+        out = []
+        for o in net.outputs:
+            node = net.graph.node(o)
+            unused = not net.consumers(o) and not OUTPUT_NAME.match(o)
+            why = f"'{o}' feeds no other unit, so it is read as an output" if unused else ""
+            if self.targets and o not in net.scored:
+                out.append(Diagnostic("no-target", (why + "; it" if why else f"output '{o}'") + " has no target, so "
+                                      f"the loss leaves it out (it covers {', '.join(net.scored)})",
+                                      node.path or ("targets",), severity="warning",
+                                      hint=f"add '{o}: VALUE' under targets, or use it in another equation"))
+            elif why:
+                out.append(Diagnostic("unused-unit", why, node.path or ("equations",), severity="warning",
+                                      hint="use it in another equation, or name it y... if it is an output"))
+        return out
 
     def _check_range(self, net: Network) -> list[Diagnostic]:
         """The given values must give finite numbers: no overflow, no saturated sigmoid under a log."""

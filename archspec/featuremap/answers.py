@@ -1,7 +1,7 @@
 """Grading a hand-computed output map (``answers:``) cell by cell for ``archspec check``."""
 from __future__ import annotations
 
-from ..answers import AnswerResult
+from ..answers import AnswerResult, located, written_text
 from .compute import output
 from .maps import as_float, parse_map
 
@@ -20,7 +20,8 @@ def grade(spec, rtol: float) -> list[AnswerResult]:
             for j, value in enumerate(row):
                 key = f"Y[{c + 1}][{i + 1}][{j + 1}]" if multi else f"Y[{i + 1}][{j + 1}]"
                 path = ("answers", c, i, j) if three_d else ("answers", i, j)
-                results.append(AnswerResult(key, as_float(value), as_float(want[c][i][j]), rtol, path))
+                results.append(AnswerResult(key, as_float(value), as_float(want[c][i][j]), rtol, path,
+                                            written_text(spec, path, value), None, located(spec, path)))
     return results
 
 

@@ -60,9 +60,9 @@ STYLES = {
 
 
 def _n(style: Style, x, wrap: bool = True) -> str:
-    """A number inside an expression: negatives and a/b fractions in parentheses."""
+    """A number inside an expression: negatives and a/b fractions in parentheses (a typeset fraction needs none)."""
     s = style.number(x)
-    return f"({s})" if wrap and (x < 0 or "/" in fmt(x)) else s
+    return f"({s})" if wrap and (x < 0 or "/" in s) else s
 
 
 def _conv_rhs(cell: Cell, style: Style) -> str:

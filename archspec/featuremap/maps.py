@@ -16,6 +16,11 @@ Map = list  # list[list[list[Fraction]]]: [C][H][W]
 NUMBER_HINT = "write integers, decimals or fractions such as 1/4"
 
 
+class WrittenFraction(Fraction):
+    """A number the spec wrote as a fraction ('1/4'): shown as one again, as the exercise writes it (results of
+    arithmetic on it are plain Fractions, shown as decimals where they are finite: 1.5)."""
+
+
 def number(value) -> Fraction | None:
     """Fraction of a YAML scalar, or None when it is not a finite number."""
     if isinstance(value, bool):
@@ -31,7 +36,7 @@ def number(value) -> Fraction | None:
             return None
         if len(parts) == 2 and parts[1] == 0:
             return None
-        return parts[0] / parts[1] if len(parts) == 2 else parts[0]
+        return WrittenFraction(parts[0] / parts[1]) if len(parts) == 2 else parts[0]
     return None
 
 
@@ -117,9 +122,12 @@ def size(m: Map) -> tuple[int, int, int]:
 
 
 def fmt(x: Fraction) -> str:
-    """Exact text: integers as such, finite decimals as decimals (3.25), otherwise a/b (4/3)."""
+    """Exact text: integers as such, a number written as a fraction as one (1/4), finite decimals as decimals
+    (3.25), otherwise a/b (4/3)."""
     if x.denominator == 1:
         return str(x.numerator)
+    if isinstance(x, WrittenFraction):
+        return f"{x.numerator}/{x.denominator}"
     d, twos, fives = x.denominator, 0, 0
     while d % 2 == 0:
         d, twos = d // 2, twos + 1
