@@ -6,8 +6,10 @@ Every front end lowers to it and every back end reads it:
   shapes, params, MACs). The torch builder, code generator, ONNX export and pipeline diagrams
   read this graph; shape tables and worked solutions present its ``facts["report"]``.
 - ``EquationsSpec.lower``: inputs, neurons and outputs with weighted edges (diagrams, explain).
-- Feature maps do not lower: a ``feature_map`` spec is one 2-D operation on given numbers, not a
-  network, and its worked solution reads the exact cell values directly.
+- ``FeatureMapSpec.lower``: the input map and one node per operation, a chain. Its back ends (the
+  worked solution, the cell drawing) read the exact cell values of ``archspec.featuremap.compute``
+  instead: a feature_map spec is a few 2-D operations on given numbers, not a network, and what they
+  show is every cell, which the graph does not hold.
 Values computed for a run (forward pass, gradients) live in dicts keyed by node id or weight
 name, beside the graph.
 """
