@@ -105,7 +105,7 @@ def test_validate_suggest(cli):
 @pytest.mark.parametrize("flags", [("--count",), ("--top", "3")])
 def test_a_space_too_large_to_search_is_a_located_error(cli, monkeypatch, flags):
     """Wide rules (30 convs, 11 kernels, a 1024 x 1024 input) grew memory until the OOM killer struck."""
-    monkeypatch.setattr("archspec.design.space.MAX_MOVES", 1_000)  # small-design needs about 3,400
+    monkeypatch.setattr("archspec.design.moves.MAX_MOVES", 1_000)  # small-design needs about 3,400
     path = ROOT / "specs" / "examples" / "small-design-rules.yaml"
     r = cli("design", path, *flags)
     assert r.code == 1 and f"{path}:10:3: error[design-too-large]: the rules allow more than 1,000 layer" in r.err

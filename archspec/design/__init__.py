@@ -13,7 +13,8 @@ from .count import CountResult, count
 from .problem import Problem, load_problem
 from .repair import Suggestion, suggest
 from ..cnn.search import SearchConfig
-from .space import Space, build_space
+from .moves import Space
+from .space import build_space
 from .top import Design, top
 
 __all__ = ["CountResult", "Design", "Problem", "SearchConfig", "Space", "Suggestion", "build_space", "count",

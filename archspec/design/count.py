@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..diagnostics import Diagnostic, SpecError
-from .space import Space
+from ..diagnostics import Diagnostic
+from .moves import Space, too_large  # noqa: F401 (too_large: also from here)
 
 
 @dataclass
@@ -46,15 +46,6 @@ def count(space: Space) -> CountResult:
     if total == 0:
         result.diagnostics.append(space.place(why_empty(space)))
     return result
-
-
-def too_large(space: Space, limit: int) -> SpecError:
-    """The error for rules that allow more layer choices than fit in memory."""
-    return SpecError([space.place(Diagnostic(
-        "design-too-large", f"the rules allow more than {limit:,} layer choices to search: {space.describe()} "
-        f"from a {_dims(*space.input[:2])} input", space.where,
-        hint="narrow them: a lower count max, fewer kernel sizes, paddings or strides, or a search: block"))],
-        space.file)
 
 
 def _dims(h, w) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..cnn.layers import BY_TYPE, Flatten, Linear
 from ..cnn.rules import count_breaks, layer_breaks, rule_text
 from ..diagnostics import Diagnostic
-from .space import SEARCHED
+from .moves import SEARCHED
 
 
 def _dims(shape) -> str:
@@ -129,7 +129,7 @@ def check_fixed(space, rules, search, counts, where) -> list[Diagnostic]:
 def _unfit(space, n: int, where) -> Diagnostic | None:
     """The first conv of an n-conv design whose channels its pinned groups does not divide."""
     for i in range(n):
-        if space.convs and not any(space._fits(step, n, i) for step in space.convs):
+        if space.convs and not any(space.fits(step, n, i) for step in space.convs):
             return Diagnostic("design-impossible", f"conv2d groups {space.convs[0].layer.groups} must divide the "
                               f"{space.channels(n, i)} channels entering conv{i + 1} and its {space.plans[n][i]} "
                               "out_channels", where + ("conv2d", "groups"),

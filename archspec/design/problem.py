@@ -12,7 +12,8 @@ from ..kinds import fact
 from ..loader import Document, SourceMap, load_file, load_text
 from ..model_errors import pydantic_diagnostics
 from ..cnn.search import SearchConfig
-from .space import Space, build_space
+from .moves import Space
+from .space import build_space
 
 RULE_PROBLEMS = ("unknown-rule", "bad-rule", "rules-file")  # codes of rules that cannot be searched
 GRAPH_NOTE = ("the spec's layers branch or merge (from:), but the search writes sequential designs only "

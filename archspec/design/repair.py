@@ -20,7 +20,8 @@ from ..diagnostics import SpecError
 from ..limits import REPAIR_LAYERS, REPAIR_WORK
 from ..tables import dims
 from ..cnn.search import SearchConfig
-from .space import ACTIVATIONS, POOL_TYPES, SEARCHED, build_space
+from .moves import ACTIVATIONS, POOL_TYPES, SEARCHED
+from .space import build_space
 
 MAX_EDITS = 2
 

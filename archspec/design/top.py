@@ -17,7 +17,7 @@ import heapq
 from dataclasses import dataclass
 
 from ..cnn.shapes import ShapeReport, infer
-from .space import METRICS, Space
+from .moves import METRICS, Space
 
 
 @dataclass

@@ -9,104 +9,19 @@ Settings use PyTorch's names and meaning (stride, padding, dilation, ceil_mode).
 """
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal, Optional, Union
+from typing import Annotated, Literal, Optional
 
-from pydantic import Field, StrictFloat, StrictInt, ValidationError, WithJsonSchema
+from pydantic import Field, ValidationError
 
 from ..diagnostics import Diagnostic
 from ..model_errors import pydantic_diagnostics
 from ..limits import OPERATIONS
-from ..specbase import NonNegPair, Pair, SpecBase, Strict, pair
-from .maps import Map, number, number_diagnostic, parse_map, size
+from ..specbase import Pair, SpecBase
+from .maps import Map, number_diagnostic, parse_map, size
+from .ops import (OP_MODELS, AnyOp, AvgPoolOp, ConvOp, ConvPadding, Matrix, MaxPoolOp, Number,  # noqa: F401
+                  Op)  # (the op API, also from here)
+from .plan import plan, plan_diagnostics
 
-_FRACTION = r"^\s*[-+]?[0-9.]+(\s*/\s*[0-9.]+)?\s*$"
-_NUMBER_SCHEMA = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": _FRACTION}]}
-# Exact numbers: YAML ints and decimals, or text such as '1/4' (checked in ``check``)
-Number = Annotated[Union[StrictInt, StrictFloat, str], WithJsonSchema(_NUMBER_SCHEMA)]
-# Shape and contents are checked in ``check`` so every bad row or value gets its own located message
-Matrix = Annotated[list, WithJsonSchema({
-    "type": "array", "minItems": 1, "description": "rows of numbers (H x W), or channels of them (C x H x W)",
-    "items": {"type": "array", "items": {"anyOf": [_NUMBER_SCHEMA, {"type": "array", "items": _NUMBER_SCHEMA}]}}})]
-ConvPadding = Union[NonNegPair, Literal["same", "valid"]]
-
-
-class ConvOp(Strict):
-    """Cross-correlation as in torch.nn.functional.conv2d (one output channel)."""
-
-    type: Literal["conv2d"]
-    kernel: Matrix = Field(description="kh x kw weights, or one kh x kw map per input channel")
-    stride: Pair = 1
-    padding: ConvPadding = 0
-    padding_value: Number = Field(0, description="value of the padded cells (default 0, zero padding)")
-    dilation: Pair = 1
-    bias: Optional[Number] = Field(None, description="added to every output cell")
-    flip_kernel: bool = Field(False, description="rotate the kernel 180 degrees first (signal-processing convolution)")
-    size_field: ClassVar[str] = "kernel"
-
-    def kernel_map(self) -> Map:
-        k = parse_map(self.kernel, (), "kernel")[0]
-        return [[row[::-1] for row in grid[::-1]] for grid in k] if self.flip_kernel else k
-
-    def kernel_hw(self) -> tuple[int, int]:
-        return size(self.kernel_map())[1:]
-
-    def strides(self):
-        return pair(self.stride)
-
-    def dilations(self):
-        return pair(self.dilation)
-
-    def pads(self):
-        """((top, bottom), (left, right)); 'same' as PyTorch (the odd extra cell on the far side)."""
-        from ..cnn.layers import Conv2d
-
-        kh, kw = self.kernel_hw()
-        return Conv2d(type="conv2d", out_channels=1, kernel_size=[kh, kw], padding=self.padding,
-                      dilation=self.dilation).pads()
-
-    def numbers(self) -> dict:
-        return {"padding_value": number(self.padding_value),
-                "bias": None if self.bias is None else number(self.bias)}
-
-
-class _Pool(Strict):
-    kernel_size: Pair
-    stride: Optional[Pair] = Field(None, description="default: kernel_size")
-    padding: NonNegPair = 0
-    ceil_mode: bool = False
-    size_field: ClassVar[str] = "kernel_size"
-
-    def kernel_hw(self) -> tuple[int, int]:
-        return pair(self.kernel_size)
-
-    def strides(self):
-        return pair(self.stride if self.stride is not None else self.kernel_size)
-
-    def dilations(self):
-        return pair(getattr(self, "dilation", 1))
-
-    def pads(self):
-        ph, pw = pair(self.padding)
-        return (ph, ph), (pw, pw)
-
-
-class MaxPoolOp(_Pool):
-    """torch.nn.functional.max_pool2d: padded cells are -inf, so they never win."""
-
-    type: Literal["maxpool2d"]
-    dilation: Pair = 1
-
-
-class AvgPoolOp(_Pool):
-    """torch.nn.functional.avg_pool2d: padded zeros count in the divisor unless count_include_pad is false."""
-
-    type: Literal["avgpool2d"]
-    count_include_pad: bool = True
-
-
-OP_MODELS = {"conv2d": ConvOp, "maxpool2d": MaxPoolOp, "avgpool2d": AvgPoolOp}
-Op = Union[ConvOp, MaxPoolOp, AvgPoolOp]
-AnyOp = Annotated[Op, Field(discriminator="type")]
 # settings that may sit at the top level of a one-operation spec
 SETTINGS = ("kernel", "kernel_size", "stride", "padding", "padding_value", "dilation", "bias", "flip_kernel",
             "ceil_mode", "count_include_pad")
@@ -169,8 +84,6 @@ class FeatureMapSpec(SpecBase):
         return out
 
     def check(self) -> list[Diagnostic]:
-        from .compute import plan_diagnostics
-
         form = self._form_diagnostics()
         x, out = parse_map(self.input, ("input",), "input")
         if form:  # the operations cannot be built
@@ -189,8 +102,6 @@ class FeatureMapSpec(SpecBase):
             return out
         out += plan_diagnostics(size(x), steps, len(steps) > 1)
         if not out and answers is not None:
-            from .compute import plan
-
             want, got = plan(size(x), steps)[-1].out_size, size(answers)
             if want != got:
                 out.append(Diagnostic("answers-shape", f"answers is {_dims(got)} but the output is {_dims(want)}",
