@@ -85,7 +85,7 @@ class Layer(Strict):
         return cls.prefix
 
     def default_prefix(self) -> str:
-        return type(self).prefix_for(self.model_dump())
+        return type(self).prefix_for(self.__dict__)  # the field values as given (no dump: shapes run often)
 
     def check_settings(self) -> None:
         """Raise ShapeError for a problem no input shape can fix (PyTorch would refuse the module)."""
