@@ -156,8 +156,10 @@ def rule_problems(rules, rules_path=("constraints",)) -> list[Diagnostic]:
     return out
 
 
-def check_rules(rules, layers: list[Layer], report: ShapeReport, rules_path=("constraints",)) -> list[Diagnostic]:
-    """Every broken rule as its own diagnostic: at the layer, or at the rule for counts."""
+def check_rules(rules, layers: list[Layer], report: ShapeReport, rules_path=("constraints",),
+                hints: bool = True) -> list[Diagnostic]:
+    """Every broken rule as its own diagnostic: at the layer, or at the rule for counts; ``hints=False`` skips
+    the what-would-reach-it search of a missed shape (repairs only ask whether a design passes)."""
     out: list[Diagnostic] = []
     names = layer_names(layers)
     unusable = {d.path[len(rules_path):len(rules_path) + 2] for d in rule_problems(rules, rules_path)}
@@ -191,7 +193,7 @@ def check_rules(rules, layers: list[Layer], report: ShapeReport, rules_path=("co
         elif report.complete and tuple(got) != tuple(rules.before_flatten):
             out.append(Diagnostic("rule-shape", f"before flatten the shape is {dims(got)}, but the rule asks for "
                                   f"{dims(rules.before_flatten)}", ("layers", idx),
-                                  hint=reach_hint(report.input, layers, idx, rules.before_flatten)))
+                                  hint=reach_hint(report.input, layers, idx, rules.before_flatten) if hints else None))
     if rules.output is not None and report.complete and tuple(report.output) != tuple(rules.output):
         out.append(Diagnostic("rule-shape", f"the output is {dims(report.output)}, but the rule asks for "
                               f"{dims(rules.output)}", ("layers", len(layers) - 1)))

@@ -195,7 +195,7 @@ def suggest(spec, limit: int = 5, search: SearchConfig | None = None) -> list[Su
             except ValueError:
                 continue
             report = infer(spec.input_shape, layers)
-            if report.diagnostics or check_rules(rules, layers, report):
+            if report.diagnostics or check_rules(rules, layers, report, hints=False):  # a yes/no: no reach hints
                 continue
             found.append((sum(e.size for e in edits), edits, layers, report))
         ranked = sorted(found, key=lambda f: (f[0], [(e.index, e.text) for e in f[1]]))
