@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    ?= out
 
-.PHONY: setup demo test graphviz browser clean
+.PHONY: setup demo test lint graphviz browser clean
 
 # CPU build of torch first: an unpinned torch would pull a multi-GB CUDA build.
 $(BIN)/.installed: pyproject.toml
@@ -33,7 +33,11 @@ setup: $(BIN)/.installed graphviz
 demo: setup
 	bash scripts/demo.sh $(OUT)
 
-test: setup browser
+# Lint first (rules in pyproject.toml), so CI fails fast on a slip.
+lint: setup
+	$(BIN)/ruff check archspec tests benchmarks
+
+test: setup browser lint
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider
 
 clean:

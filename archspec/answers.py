@@ -159,6 +159,7 @@ def format_results(results: list[AnswerResult], fmt: str = "text", file: str = "
              "-" if r.expected is None else r.judged_by, r.verdict,
              f"{file}:{r.where[0]}:{r.where[1]}" if r.where else "-"] for r in results]
     summary = (f"{correct} correct, {wrong} wrong" + (f", {unknown} not graded" if unknown else "")
-               + (" (exact)" if all(r.exact for r in results) else f" (rtol {rtol:g})")) if results else "no answers given"
+               + (" (exact)" if all(r.exact for r in results) else f" (rtol {rtol:g})")) if results \
+        else "no answers given"
     headers = ["answer", "given", "expected", "rel. error", "judged by", "verdict", "where"]
     return table(headers, rows, fmt, right={1, 2, 3}) + "\n\n" + summary + "\n" + RULE

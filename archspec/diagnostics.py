@@ -45,7 +45,8 @@ class Diagnostic:
 
         where = f"file={esc(file, True)}" + (f",line={self.line},col={self.column}" if self.line else "")
         body = self.message + (f"\nhint: {self.hint}" if self.hint else "")
-        return f"::{'error' if self.severity == 'error' else 'warning'} {where},title={esc('archspec ' + self.code, True)}::{esc(body)}"
+        return (f"::{'error' if self.severity == 'error' else 'warning'} {where},"
+                f"title={esc('archspec ' + self.code, True)}::{esc(body)}")
 
     def to_json(self) -> dict:
         out = {"line": self.line, "column": self.column, "code": self.code,

@@ -27,7 +27,7 @@ TABLE = (
     ("YAML nesting", "64 levels", "too-deep"),
     ("YAML values after alias expansion", "100,000", "too-many-values / alias-bomb"),
     ("digits of an integer", "4,300", "bad-value"),
-    ("a size, count or setting (integer fields: input sides, channels, kernels, epochs...)", f"at most 2**40",
+    ("a size, count or setting (integer fields: input sides, channels, kernels, epochs...)", "at most 2**40",
      "bad-value"),
     ("layers of a cnn spec", f"{LAYERS:,}", "bad-value"),
     ("layers a cnn spec's blocks expand to", f"{LAYERS:,}", "too-many-layers"),

@@ -311,7 +311,8 @@ def load_file(path: str | FsPath) -> Document:
         with open_read(path) as fh:
             size = os.fstat(fh.fileno()).st_size
             if size > MAX_BYTES:
-                raise SpecError([_fail("file-too-large", f"file is {size:,} bytes; specs are limited to {MAX_BYTES:,} bytes")], file)
+                raise SpecError([_fail("file-too-large",
+                                       f"file is {size:,} bytes; specs are limited to {MAX_BYTES:,} bytes")], file)
             raw = fh.read(MAX_BYTES + 1)
     except OSError as exc:
         raise SpecError([_fail("unreadable", f"cannot read file: {exc.strerror or exc}")], file) from None

@@ -68,7 +68,8 @@ def _type_at(model: type, loc: tuple):
     for part in loc:
         members = _union_members(tp)
         models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
-        tagged = [m for m in models if "type" in m.model_fields and part in typing.get_args(m.model_fields["type"].annotation)]
+        tagged = [m for m in models
+                  if "type" in m.model_fields and part in typing.get_args(m.model_fields["type"].annotation)]
         if tagged:
             tp = tagged[0]
             continue
@@ -191,7 +192,8 @@ def pydantic_diagnostics(exc: ValidationError, data: dict, model: type) -> list[
             choices = [info.alias or f for f, info in owner.model_fields.items()] if owner else []
             where = f"in {path_text(path[:-1])}" if len(path) > 1 else "at the top level of the spec"
             diag = Diagnostic("unknown-key", f"unknown key '{field}' {where}", path,
-                              hint=did_you_mean(field, choices) or (f"allowed keys: {', '.join(choices)}" if choices else None))
+                              hint=did_you_mean(field, choices)
+                              or (f"allowed keys: {', '.join(choices)}" if choices else None))
         elif kind in ("union_tag_invalid", "union_tag_not_found"):
             tags = _tags(model, loc)
             if kind == "union_tag_not_found":
@@ -204,7 +206,8 @@ def pydantic_diagnostics(exc: ValidationError, data: dict, model: type) -> list[
                 tag = err.get("ctx", {}).get("tag")
                 path = path + ("type",)
                 diag = Diagnostic("unknown-type", f"unknown type '{tag}' in {path_text(path[:-1])}", path,
-                                  hint=equivalent(tag, tags) or did_you_mean(tag, tags) or f"known types: {', '.join(tags)}")
+                                  hint=equivalent(tag, tags) or did_you_mean(tag, tags)
+                                  or f"known types: {', '.join(tags)}")
         elif kind == "missing":
             diag = Diagnostic("missing-key", f"missing required key '{field}' in {path_text(path[:-1])}", path[:-1])
         elif _type_error(err) and named and any(e["type"] in TAKES for e in at.get(path, [])):

@@ -19,7 +19,8 @@ def parse_document(doc: Document):
     kind = data.get("kind")
     if kind not in available_kinds():
         if kind is None:
-            diag = Diagnostic("missing-kind", "spec has no 'kind'", (), hint=f"add 'kind:' with one of: {', '.join(KINDS)}")
+            diag = Diagnostic("missing-kind", "spec has no 'kind'", (),
+                              hint=f"add 'kind:' with one of: {', '.join(KINDS)}")
         else:
             diag = Diagnostic("unknown-kind", f"unknown kind {kind!r}", ("kind",),
                               hint=did_you_mean(kind, KINDS) or f"known kinds: {', '.join(available_kinds())}")

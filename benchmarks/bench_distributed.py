@@ -107,7 +107,8 @@ def throughput(data: str, epochs: int, rounds: int, tmp: Path, cpu_threads: int 
     for name, runs in got.items():
         ips = statistics.median(x[0] for x in runs)
         where = f" on {gpu}" if "cuda" in name else ""
-        print(f"   {name + where:40s} {ips:9.1f} images/s ({ips / base:.2f}x)  wall {statistics.median(x[1] for x in runs):5.1f}s"
+        print(f"   {name + where:40s} {ips:9.1f} images/s ({ips / base:.2f}x)"
+              f"  wall {statistics.median(x[1] for x in runs):5.1f}s"
               f"  test accuracy {runs[-1][2]:.1%}")
 
 

@@ -53,7 +53,8 @@ class RandomNet:
         return self.call_text(u) if u.style == "inline" else u.name
 
     def sum_text(self, u: Unit) -> str:
-        parts = [f"{w}*{self.text_of(s)}" if i % 2 == 0 else f"{self.text_of(s)}*{w}" for i, (w, s) in enumerate(u.terms)]
+        parts = [f"{w}*{self.text_of(s)}" if i % 2 == 0 else f"{self.text_of(s)}*{w}"
+                 for i, (w, s) in enumerate(u.terms)]
         return " + ".join(parts + ([u.bias] if u.bias else []))
 
     def call_text(self, u: Unit) -> str:

@@ -63,7 +63,8 @@ def test_use_names_become_nested_modules_as_torchvision_names_them():
 
 def test_resnet34_is_resnet18_with_other_repeats():
     text = (EXAMPLES / "resnet18.yaml").read_text()
-    text = text.replace("name: resnet18", "name: resnet34").replace("repeat: 2, channels: 64", "repeat: 3, channels: 64")
+    text = text.replace("name: resnet18", "name: resnet34")
+    text = text.replace("repeat: 2, channels: 64", "repeat: 3, channels: 64")
     for stage, n in (("layer2_1", 3), ("layer3_1", 5), ("layer4_1", 2)):
         text = re.sub(rf"(name: {stage},)", rf"\1 repeat: {n},", text)
     assert len([x for x in text.splitlines() if x.strip() and not x.strip().startswith("#")]) < 70

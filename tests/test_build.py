@@ -236,7 +236,8 @@ def test_random_stacks_agree_with_torch(case):
     except (RuntimeError, ValueError) as exc:
         torch_out, torch_error = None, exc
     if not report.complete:
-        assert torch_error is not None, f"archspec refuses ({report.diagnostics[0].message}) but torch gives {torch_out}"
+        assert torch_error is not None, \
+            f"archspec refuses ({report.diagnostics[0].message}) but torch gives {torch_out}"
         return
     assert torch_error is None, f"torch refuses ({torch_error}) but archspec infers {report.output}"
     model = build(spec)

@@ -110,7 +110,8 @@ def test_compile_of_a_run_folder_exports_its_trained_weights(cli, tmp_path):
     with torch.no_grad():
         np.testing.assert_allclose(got, model(x).numpy(), rtol=1e-4, atol=1e-5)
     r = cli("compile", tmp_path, "--quiet")
-    assert r.code == 1 and r.err == f"archspec compile: {tmp_path} is not an archspec run folder (it has no spec.yaml)\n"
+    assert r.code == 1 and r.err == (f"archspec compile: {tmp_path} is not an archspec run folder "
+                                     "(it has no spec.yaml)\n")
 
 
 HUGE = "kind: cnn\ninput: [4096, 4096, 64]\nlayers:\n  - {type: flatten}\n  - {type: linear, out_features: 100000}\n"

@@ -36,7 +36,7 @@ def test_shapes_json(cli):
     assert set(first) >= {"index", "name", "type", "input", "output", "params", "macs"}
     assert first["input"] == [224, 224, 3] and first["output"] == [112, 112, 64]
     assert doc["layers"][-2]["output"] == [12544] and doc["layers"][-1]["output"] == [5]
-    assert doc["params"] == sum(l["params"] for l in doc["layers"])
+    assert doc["params"] == sum(layer["params"] for layer in doc["layers"])
 
 
 def test_shapes_text_shows_arithmetic(cli):
@@ -66,7 +66,8 @@ def test_schema_is_json_schema_with_every_layer(cli, tmp_path):
 
 def test_committed_schema_is_current(cli):
     r = cli("schema")
-    assert (ROOT / "schema/archspec.schema.json").read_text() == r.out, "run: archspec schema -o schema/archspec.schema.json"
+    assert (ROOT / "schema/archspec.schema.json").read_text() == r.out, \
+        "run: archspec schema -o schema/archspec.schema.json"
 
 
 def test_validate_does_not_import_heavy_modules():

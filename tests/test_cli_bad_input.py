@@ -52,7 +52,8 @@ def test_unwritable_output_is_one_line_not_a_traceback(command, cli, tmp_path):
     assert f"archspec {command[0]}: cannot write" in r.err and "blocker is a file, not a folder" in r.err, r.err
 
 
-@pytest.mark.parametrize("command", [("explain", SEED / "q2-backprop.yaml", "-o"), ("schema", "-o")], ids=lambda c: c[0])
+@pytest.mark.parametrize("command", [("explain", SEED / "q2-backprop.yaml", "-o"), ("schema", "-o")],
+                         ids=lambda c: c[0])
 def test_output_file_that_is_a_folder(command, cli, tmp_path):
     r = cli(*command, tmp_path)
     assert r.code == 1 and f"archspec {command[0]}: cannot write {tmp_path}: Is a directory" in r.err, r.err

@@ -21,6 +21,7 @@ def test_the_demo_runs_twice_and_writes_every_output(tmp_path):
     assert sorted(p.stem for p in (out / "solutions").glob("*.md")) == seeds
     assert len(list((out / "designs").glob("*.yaml"))) == 3
     run = out / "runs" / "digits-cnn"
-    assert {"metrics.json", "curves.png", "confusion_matrix.png", "model.safetensors"} <= {p.name for p in run.iterdir()}
+    assert ({"metrics.json", "curves.png", "confusion_matrix.png", "model.safetensors"}
+            <= {p.name for p in run.iterdir()})
     images = "svg" if shutil.which("dot") else "dot"
     assert {p.stem for p in (out / "diagrams").glob(f"*.{images}")} >= set(seeds)

@@ -11,14 +11,17 @@ SEED = Path(__file__).resolve().parent.parent / "specs" / "seed"
 Q2, Q1 = SEED / "q2-backprop.yaml", SEED / "q1-network1.yaml"
 
 OUTPUT_STEPS = {  # delta_k = g'(x_k) Err_k = σ(x_k)(1 − σ(x_k))(O_k − T_k) = O_k(1 − O_k)(O_k − T_k)
-    "markdown": "δ_k = g'(z_k) · Err_k = g'(z_k) · ∂l/∂O_k = σ(z_k)(1 − σ(z_k)) · (O_k − T_k) = O_k(1 − O_k) · (O_k − T_k)",
+    "markdown": "δ_k = g'(z_k) · Err_k = g'(z_k) · ∂l/∂O_k = σ(z_k)(1 − σ(z_k)) · (O_k − T_k) "
+                "= O_k(1 − O_k) · (O_k − T_k)",
     "text": "δ_k = g'(z_k) · Err_k = g'(z_k) · ∂l/∂O_k = σ(z_k)(1 − σ(z_k)) · (O_k − T_k) = O_k(1 − O_k) · (O_k − T_k)",
-    "latex": "\\delta_k &= g'(z_k) \\cdot \\mathrm{Err}_k \\\\\n  &= g'(z_k) \\cdot \\frac{\\partial l}{\\partial O_k} \\\\\n"
+    "latex": "\\delta_k &= g'(z_k) \\cdot \\mathrm{Err}_k \\\\\n"
+             "  &= g'(z_k) \\cdot \\frac{\\partial l}{\\partial O_k} \\\\\n"
              "  &= \\sigma(z_{k})(1 - \\sigma(z_{k})) \\cdot \\left(O_{k} - T_{k}\\right) \\\\\n"
              "  &= O_{k}(1 - O_{k}) \\cdot \\left(O_{k} - T_{k}\\right)",
 }
 HIDDEN_STEPS = {
-    "markdown": "δ_h = g'(z_h) · Err_h = g'(z_h) · Σ_k w_hk δ_k = σ(z_h)(1 − σ(z_h)) · Σ_k w_hk δ_k = O_h(1 − O_h) · Σ_k w_hk δ_k",
+    "markdown": "δ_h = g'(z_h) · Err_h = g'(z_h) · Σ_k w_hk δ_k = σ(z_h)(1 − σ(z_h)) · Σ_k w_hk δ_k "
+                "= O_h(1 − O_h) · Σ_k w_hk δ_k",
     "latex": "&= O_{h}(1 - O_{h}) \\cdot \\sum_k w_{hk} \\delta_k",
 }
 FACTORS = {  # Q1(b) network 1, as the exercise's own solution lists them
@@ -33,7 +36,8 @@ def test_the_deltas_are_derived_before_they_are_computed(cli, fmt):
     out = cli("explain", Q2, "--format", fmt).out
     assert OUTPUT_STEPS[fmt] in out
     assert HIDDEN_STEPS.get(fmt, HIDDEN_STEPS["markdown"]) in out
-    assert out.index(OUTPUT_STEPS[fmt]) < out.index("0.608407(1 − 0.608407)" if fmt != "latex" else "0.608407(1 - 0.608407)")
+    assert out.index(OUTPUT_STEPS[fmt]) < out.index("0.608407(1 − 0.608407)" if fmt != "latex"
+                                                    else "0.608407(1 - 0.608407)")
 
 
 @pytest.mark.parametrize("fmt", ["markdown", "text", "latex"])

@@ -221,7 +221,8 @@ def test_notes_and_summary_leave_out_what_the_rules_or_search_fix():
 
 def test_a_value_listed_twice_is_one_design():
     """`in: [3, 3]` in the rules or the search: block names one kernel, not two (counted and ranked twice)."""
-    text = ("kind: rules\ninput: [16, 16, 3]\nconstraints:\n  conv2d: {count: {in: [1, 1, 2]}, kernel_size: {in: [3, 3]}, "
+    text = ("kind: rules\ninput: [16, 16, 3]\nconstraints:\n"
+            "  conv2d: {count: {in: [1, 1, 2]}, kernel_size: {in: [3, 3]}, "
             "stride: {in: [1, 1]}, padding: {in: [1, 1]}}\n  maxpool2d: {count: {max: 1}, kernel_size: {in: [2, 2]}}\n"
             "  linear: {count: 1, out_features: 2}\nsearch: {kernel_size: [3, 3], padding: [1, 1]}\n")
     problem = load_problem(text)
@@ -235,7 +236,8 @@ def test_a_pinned_groups_is_searched_and_named_when_it_cannot_divide():
     from archspec.validation import check_text
     from archspec.design.write import design_yaml
 
-    text = ("kind: rules\ninput: [32, 32, 4]\nconstraints:\n  conv2d: {count: 2, kernel_size: 3, padding: 1, stride: 2, "
+    text = ("kind: rules\ninput: [32, 32, 4]\nconstraints:\n"
+            "  conv2d: {count: 2, kernel_size: 3, padding: 1, stride: 2, "
             "groups: 2}\n  linear: {count: 1, out_features: 10}\n  before_flatten: [8, 8, 64]\n")
     problem = load_problem(text)
     assert count(problem.space).count == 1

@@ -171,7 +171,8 @@ def test_explain_q4b_json(cli):
 
 def test_explain_latex(cli):
     r = cli("explain", SEED / "q4b-conv-stride2.yaml", "--format", "latex")
-    assert r"Y_{11} &= 1 \times \tfrac{1}{4} + 2 \times \tfrac{1}{4} + 3 \times \tfrac{1}{4} + 2 \times \tfrac{1}{4} = 2" in r.out
+    assert (r"Y_{11} &= 1 \times \tfrac{1}{4} + 2 \times \tfrac{1}{4} + 3 \times \tfrac{1}{4} "
+            r"+ 2 \times \tfrac{1}{4} = 2") in r.out
     assert r"\left[\begin{array}{cc}" in r.out and r"\texttt{flip\_kernel: true}" in r.out
 
 

@@ -44,9 +44,9 @@ equations = st.fixed_dictionaries({"kind": st.just("equations"),
                                   | {"learning_rate": scalars, "loss": scalars})
 feature_map = st.fixed_dictionaries({"kind": st.just("feature_map"), "input": grids,
                                      "operation": st.sampled_from(["conv2d", "maxpool2d", "avgpool2d", "pool"])},
-                                    optional={"kernel": grids, "stride": st.integers(0, 3), "padding": st.integers(0, 2),
-                                              "kernel_size": st.integers(0, 3), "ceil_mode": st.booleans(),
-                                              "dilation": st.integers(0, 2)})
+                                    optional={"kernel": grids, "stride": st.integers(0, 3),
+                                              "padding": st.integers(0, 2), "kernel_size": st.integers(0, 3),
+                                              "ceil_mode": st.booleans(), "dilation": st.integers(0, 2)})
 anything = st.one_of(cnn, equations, feature_map,
                      st.dictionaries(st.sampled_from(["kind", "name", "input", "layers", "constraints"]), values))
 

@@ -1,6 +1,6 @@
 """Training on a CUDA GPU: devices, mixed precision, data kept on the GPU or fed through pinned memory,
-NCCL (bit-identical resume on the GPU is one case of tests/test_train.py's resume test). Skipped on machines without CUDA (CI has none); `benchmarks/gpu_check.sh`
-runs this file where a GPU is lent."""
+NCCL (bit-identical resume on the GPU is one case of tests/test_train.py's resume test). Skipped on machines
+without CUDA (CI has none); `benchmarks/gpu_check.sh` runs this file where a GPU is lent."""
 from __future__ import annotations
 
 import json

@@ -36,7 +36,8 @@ def graphs(draw):
             a = add(type="relu", **{"from": a})
             a = add(type="conv2d", **{"from": a}, out_channels=width, kernel_size=3, padding=1, bias=False)
             project = draw(st.booleans())  # identity shortcuts that do not fit are refused by both sides
-            short = add(type="conv2d", **{"from": cur}, out_channels=width, kernel_size=1, stride=stride) if project else cur
+            short = (add(type="conv2d", **{"from": cur}, out_channels=width, kernel_size=1, stride=stride)
+                     if project else cur)
             cur = add(type=draw(st.sampled_from(["add", "add", "multiply"])), **{"from": [a, short]})
             cur = add(type=draw(st.sampled_from(["relu", "gelu", "silu"])), **{"from": cur})
         elif block == "branches":
@@ -50,7 +51,8 @@ def graphs(draw):
         elif block == "pool":
             kind = draw(st.sampled_from(["maxpool2d", "avgpool2d", "upsample", "convtranspose2d"]))
             if kind == "upsample":
-                cur = add(type=kind, **{"from": cur}, scale_factor=2, mode=draw(st.sampled_from(["nearest", "bilinear"])))
+                cur = add(type=kind, **{"from": cur}, scale_factor=2,
+                          mode=draw(st.sampled_from(["nearest", "bilinear"])))
             elif kind == "convtranspose2d":
                 cur = add(type=kind, **{"from": cur}, out_channels=2, kernel_size=2, stride=2)
             else:

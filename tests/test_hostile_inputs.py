@@ -172,7 +172,8 @@ def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
     read, write = os.pipe()
     os.close(read)  # the reader has already gone: the first write fails with EPIPE
     try:
-        r = subprocess.run([sys.executable, "-m", "archspec", "design", str(Path(__file__).resolve().parent.parent / "specs" / "seed" / "q6-design.yaml"),
+        r = subprocess.run([sys.executable, "-m", "archspec", "design",
+                            str(Path(__file__).resolve().parent.parent / "specs" / "seed" / "q6-design.yaml"),
                             "--top", "3"], stdout=write, stderr=subprocess.PIPE, text=True, timeout=60, check=False)
     finally:
         os.close(write)

@@ -109,7 +109,8 @@ def test_deltas_and_updates_read_as_formulas(cli):
 def test_relu_comparison_names_units_and_options_in_their_own_type(cli):
     tex = _explain(cli, ROOT / "specs" / "seed" / "q2-backprop.yaml", "--activation", "relu")
     assert r"replaced by $\mathrm{ReLU}$ (\texttt{-{}-{}activation relu})" in tex
-    assert r"$a_{2}$ is inactive: $z_{2} = -1.33 \le 0$, so" in tex and r"$\delta_{a2} = 0$: $w_{2}$, $w_{4}$ get" in tex
+    assert r"$a_{2}$ is inactive: $z_{2} = -1.33 \le 0$, so" in tex
+    assert r"$\delta_{a2} = 0$: $w_{2}$, $w_{4}$ get" in tex
     assert r"$g'(z_{2})$ & $0.165412$ & $0$ \\" in tex
     assert problems(tex) == []
 
@@ -133,7 +134,8 @@ def test_long_gradients_break_before_an_operator_and_fit_the_page(cli, tmp_path)
 
 
 def test_break_line_cuts_only_outside_brackets():
-    tex = r"\left(\frac{a + b}{c + d} - t\right) \cdot w + (x - y) \cdot z + " + " + ".join(f"q_{{{i}}}" for i in range(40))
+    tex = (r"\left(\frac{a + b}{c + d} - t\right) \cdot w + (x - y) \cdot z + "
+           + " + ".join(f"q_{{{i}}}" for i in range(40)))
     lines = break_line(tex, 20)
     assert len(lines) > 2 and " ".join(lines).replace("  ", " ") == tex
     assert all(ln.count(r"\left(") == ln.count(r"\right)") and ln.count("(") == ln.count(")") for ln in lines)

@@ -8,7 +8,8 @@ import pytest
 
 from archspec.validation import check_text, load
 
-GOOD = "kind: cnn\ninput: [8, 8, 1]\nlayers:\n  - {type: conv2d, out_channels: 4, kernel_size: 3%s}\n  - {type: flatten}\n"
+GOOD = ("kind: cnn\ninput: [8, 8, 1]\nlayers:\n  - {type: conv2d, out_channels: 4, kernel_size: 3%s}\n"
+        "  - {type: flatten}\n")
 
 
 def codes(text):
@@ -63,7 +64,7 @@ def test_small_aliases_are_fine():
     text = ("kind: cnn\ninput: [8, 8, 1]\nlayers:\n  - &c {type: conv2d, out_channels: 4, kernel_size: 3}\n"
             "  - *c\n  - {<<: *c, stride: 2}\n  - {type: flatten}\n")
     spec = load(text)
-    assert [l.name for l in spec.layers[:3]] == [None] * 3 and spec.layers[2].stride == 2
+    assert [layer.name for layer in spec.layers[:3]] == [None] * 3 and spec.layers[2].stride == 2
 
 
 def test_very_deep_nesting_is_refused_not_crashing():
@@ -74,7 +75,8 @@ def test_very_deep_nesting_is_refused_not_crashing():
 @pytest.mark.parametrize("text,code", [
     ("", "empty"), ("# only a comment\n", "empty"), ("[1, 2]\n", "not-a-mapping"), ("42\n", "not-a-mapping"),
     ("kind: cnn\n---\nkind: cnn\n", "multiple-documents"), ("kind: [unclosed\n", "yaml-syntax"),
-    ("kind: !!python/object/apply:os.system ['echo hi']\n", "unknown-tag"), ("kind: cnn\ninput: {a: 1\n", "yaml-syntax"),
+    ("kind: !!python/object/apply:os.system ['echo hi']\n", "unknown-tag"),
+    ("kind: cnn\ninput: {a: 1\n", "yaml-syntax"),
 ])
 def test_broken_documents(text, code):
     assert codes(text)[0][0] == code
@@ -149,7 +151,8 @@ def test_missing_type_names_the_key_that_holds_a_type():
     text = ("kind: feature_map\ninput: [[1, 2], [3, 4]]\n"
             "operations:\n  - {operation: maxpool2d, kernel_size: 2}\n")
     d = check_text(text).diagnostics[0]
-    assert (d.code, d.line) == ("missing-type", 4) and d.hint == "write 'type: maxpool2d' instead of 'operation: maxpool2d'"
+    assert (d.code, d.line) == ("missing-type", 4)
+    assert d.hint == "write 'type: maxpool2d' instead of 'operation: maxpool2d'"
 
 
 @pytest.mark.parametrize("text", [

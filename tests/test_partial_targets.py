@@ -32,7 +32,8 @@ def partial(tmp_path):
 
 
 def torch_truth():
-    w = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in (("w1", 0.1), ("w2", 0.2), ("w3", 0.5))}
+    w = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+         for k, v in (("w1", 0.1), ("w2", 0.2), ("w3", 0.5))}
     a = torch.sigmoid(w["w1"] * 0.3)
     loss = 0.5 * (w["w2"] * a - 0.4) ** 2  # y2 has no target: not in the loss
     loss.backward()

@@ -151,11 +151,11 @@ def test_predict_of_something_other_than_image_paths_is_a_type_error(trained, im
 
 def test_every_error_archspec_raises_on_purpose_is_one_catchable_type(trained, tmp_path):
     run, _, _ = trained
-    refusals = [lambda: archspec.load(tmp_path / "missing.yaml"),                            # SpecError
-                lambda: archspec.render(Q5, layout="XY"),                                     # RenderError
-                lambda: archspec.train(DIGITS, epochs=1, out=run.folder.path, quiet=True),   # RunError
-                lambda: archspec.train(DIGITS, device="gpu", quiet=True),                     # OverrideError
-                lambda: archspec.evaluate(DIGITS)]                                            # InferenceError (weights?)
+    refusals = [lambda: archspec.load(tmp_path / "missing.yaml"),                           # SpecError
+                lambda: archspec.render(Q5, layout="XY"),                                    # RenderError
+                lambda: archspec.train(DIGITS, epochs=1, out=run.folder.path, quiet=True),  # RunError
+                lambda: archspec.train(DIGITS, device="gpu", quiet=True),                    # OverrideError
+                lambda: archspec.evaluate(DIGITS)]                                           # InferenceError (weights?)
     for refusal in refusals:
         with pytest.raises(archspec.ArchspecError):
             refusal()

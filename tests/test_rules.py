@@ -92,7 +92,8 @@ def test_shared_rules_example_validates():
     ("kind: cnn\ninput: [8, 8, 1]\nlayers: [{type: flatten}]\n",
      "rules.yaml:1:7: error[rules-file]: this kind: cnn file has no constraints: block"),
     ("kind: cnn\ninput: [8, 8, 1]\nlayers: [{type: flatten}]\nconstraints: other.yaml\n",
-     "rules.yaml:4:14: error[rules-file]: its constraints: names another file (other.yaml) instead of holding the rules"),
+     "rules.yaml:4:14: error[rules-file]: its constraints: names another file (other.yaml) "
+     "instead of holding the rules"),
     ("kind: rules\nconstraints: [1, 2]\n", "rules.yaml:2:14: error[rules-file]: the rules should map layer types to "
      "rules, but this holds [1, 2]"),
 ], ids=["typo-under-constraints", "typo-in-bare-rules", "cnn-spec-without-rules", "chained-reference", "a-list"])

@@ -80,7 +80,8 @@ def test_an_unknown_layer_type_names_its_real_equivalent(cli, tmp_path, tag, hin
 
 def test_a_bias_declared_under_weights_is_pointed_to_biases(cli, tmp_path):
     path = tmp_path / "b.yaml"
-    path.write_text("kind: equations\nequations: [y = sigmoid(w1*x + b1)]\ninputs: {x: 1}\nweights: {w1: 0.2, b1: 0.1}\n")
+    path.write_text("kind: equations\nequations: [y = sigmoid(w1*x + b1)]\ninputs: {x: 1}\n"
+                    "weights: {w1: 0.2, b1: 0.1}\n")
     r = cli("validate", path)
     assert r.code == 1 and f"{path}:2:32: error[not-weighted-sum]: weight 'b1' is not multiplied by an input" in r.out
     assert "declare it under biases: instead of weights: (biases: {b1: ...})" in r.out

@@ -22,8 +22,9 @@ def test_every_cnn_spec_matches_torch(path):
     report = check_file(path)
     assert report.valid, report.text()
     shapes = report.spec.shapes()
-    torch_shapes, torch_params, _ = run_layers(report.spec.input, [l.model_dump(exclude_defaults=True, by_alias=True)
-                                                                   | {"type": l.type} for l in report.spec.layers])
+    torch_shapes, torch_params, _ = run_layers(report.spec.input,
+                                               [layer.model_dump(exclude_defaults=True, by_alias=True)
+                                                | {"type": layer.type} for layer in report.spec.layers])
     assert [x.output for x in shapes.layers] == torch_shapes
     assert shapes.params == torch_params
 
@@ -35,7 +36,8 @@ def test_q5_table_values():
                     (53, 53, 128), (53, 53, 256), (51, 51, 256), (49, 49, 256), (24, 24, 256)]
 
 
-pairs = lambda lo, hi: st.one_of(st.integers(lo, hi), st.lists(st.integers(lo, hi), min_size=2, max_size=2))
+def pairs(lo, hi):
+    return st.one_of(st.integers(lo, hi), st.lists(st.integers(lo, hi), min_size=2, max_size=2))
 
 
 @st.composite

@@ -382,7 +382,8 @@ def test_weights_of_another_network_are_refused(cli, tiny, folder, tmp_path):
 
 def test_a_spec_without_a_train_block_says_it_trains_on_the_digits(cli, tmp_path):
     spec = tmp_path / "bare.yaml"
-    spec.write_text("kind: cnn\ninput: [16, 16, 1]\nlayers:\n  - {type: flatten}\n  - {type: linear, out_features: 3}\n")
+    spec.write_text("kind: cnn\ninput: [16, 16, 1]\nlayers:\n  - {type: flatten}\n"
+                    "  - {type: linear, out_features: 3}\n")
     r = cli("train", spec, "--out", tmp_path / "run")
     assert "note: the spec has no train: block, so it trains on the built-in digits (8 x 8 images resized to " \
            "16 x 16 x 1); pass --data DIR" in r.err

@@ -19,7 +19,8 @@ def png_bomb(width=100_000, height=100_000) -> bytes:
     """A PNG header claiming 10 gigapixels, with no pixel data: a decompression bomb's first bytes."""
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)) + chunk(b"IEND", b"")
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+            + chunk(b"IEND", b""))
 
 
 def truncated_jpeg() -> bytes:

@@ -89,7 +89,8 @@ def run_layers(input_shape, layers: list[dict], modules: dict | None = None, x=N
     Raises whatever torch raises when the network is impossible.
     """
     if x is None:
-        x = torch.zeros(1, input_shape[-1], *input_shape[:2]) if len(input_shape) == 3 else torch.zeros(1, input_shape[0])
+        x = (torch.zeros(1, input_shape[-1], *input_shape[:2]) if len(input_shape) == 3
+             else torch.zeros(1, input_shape[0]))
     values, shapes, params = {"input": x}, [], 0
     layer_names = names(layers)
     with torch.no_grad():

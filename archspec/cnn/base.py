@@ -113,7 +113,8 @@ class Layer(Strict):
 
     def resolved(self) -> dict:
         """Parameter values after defaults (pairs as (h, w)), for design rules."""
-        return {k: (pair(v) if k in ("kernel_size", "stride", "padding", "dilation") and isinstance(v, (int, list)) else v)
+        return {k: (pair(v) if k in ("kernel_size", "stride", "padding", "dilation") and isinstance(v, (int, list))
+                    else v)
                 for k, v in self.arguments().items()}
 
     def settings(self) -> str:

@@ -69,7 +69,8 @@ class BlockUse(BaseModel):
     block: str = Field(..., description="the name of a block under blocks:")
     name: Optional[str] = Field(None, description="the use's name; its layers are named NAME.LAYER")
     repeat: int = Field(1, ge=1, le=MAX_REPEAT, description="uses in a row, named NAME_0, NAME_1, ...")
-    from_: Union[str, None] = Field(None, alias="from", description="the layer the block takes (default: the one before)")
+    from_: Union[str, None] = Field(None, alias="from",
+                                    description="the layer the block takes (default: the one before)")
     stage: Optional[str] = Field(None, description="consecutive uses of one stage are drawn in one cluster")
 
 
@@ -269,8 +270,8 @@ def _definition_problems(blocks) -> tuple[dict, list[Diagnostic]]:
             problems.append(Diagnostic("missing-key" if layers is None else "bad-value",
                                        f"block '{name}' needs a non-empty layers: list", at))
         elif not isinstance(params, dict) or not all(isinstance(p, str) and p.isidentifier() for p in params):
-            problems.append(Diagnostic("bad-value", f"params of block '{name}' should map parameter names to "
-                                       "default values (null: every use gives it), or list the names", at + ("params",)))
+            problems.append(Diagnostic("bad-value", f"params of block '{name}' should map parameter names to default "
+                                       "values (null: every use gives it), or list the names", at + ("params",)))
         else:
             out[name] = {"params": params, "layers": layers}
     return out, problems

@@ -51,7 +51,8 @@ def _steps(report, fmt: str) -> str:
             body += f"\n   - params: {x.params:,}; MACs: {x.macs:,}"
         steps.append(head + body)
     return (f"Output size of a convolution or pooling window (PyTorch rounds down unless ceil_mode): "
-            f"{code}{RULE}{code}." + (f" {MERGE_RULES}" if report.graph else "") + "\n\n" + "\n".join(steps) + "\n\n" + shapes_table(report, fmt)
+            f"{code}{RULE}{code}." + (f" {MERGE_RULES}" if report.graph else "") + "\n\n" + "\n".join(steps)
+            + "\n\n" + shapes_table(report, fmt)
             + f"\n\nTotal: {report.params:,} parameters, {human(report.macs)} MACs per image.")
 
 

@@ -49,7 +49,8 @@ def _resolve(name: str, i: int, names: list[str], first: dict, owner: str, at: t
                           hint="name an earlier layer, or 'input' for the network input")
     if j is not None:
         return Diagnostic("from-later", f"{owner} takes {name}, which comes later (layer {j + 1}); a layer takes "
-                          "only earlier layers' outputs", at, hint=f"move {name} before {names[i]}, or name an earlier layer")
+                          "only earlier layers' outputs", at,
+                          hint=f"move {name} before {names[i]}, or name an earlier layer")
     hint = _closest(name, i, names) or ("the first layer can take only 'input'" if i == 0 else
                                         f"earlier layers: {', '.join(names[max(0, i - 5):i] + ['input'])}")
     return Diagnostic("unknown-from", f"{owner}: from: '{name}' names no earlier layer", at, hint=hint)
@@ -74,7 +75,8 @@ def wire(layers: list[Layer], path: tuple = ("layers",)) -> Wiring:
         if wanted is None:
             if layer.merge:
                 out.diagnostics.append(Diagnostic("merge-inputs", f"{owner} merges two or more layers, and has no "
-                                                  "from:", path + (i,), hint=f"e.g. from: [{names[i - 1] if i else 'input'}, input]"))
+                                                  "from:", path + (i,),
+                                                  hint=f"e.g. from: [{names[i - 1] if i else 'input'}, input]"))
                 out.sources.append(None)
             else:
                 out.sources.append((i - 1,))  # the layer before (INPUT for the first)

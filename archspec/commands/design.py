@@ -70,7 +70,8 @@ def run(args) -> int:
     designs = top(problem.space, k, args.by, problem.search.prefer) if result.count else []
     files = {}
     if args.out and designs:
-        texts = {Path(args.out) / file_name(problem.name, args.by, d.rank): design_yaml(problem, d, args.by, result.count)
+        texts = {Path(args.out) / file_name(problem.name, args.by, d.rank):
+                 design_yaml(problem, d, args.by, result.count)
                  for d in designs}
         changed = [p for p, text in texts.items() if p.is_file() and _read(p) != text]
         if changed and not args.force:  # a design file is a starting point users edit: never overwrite it silently

@@ -43,7 +43,8 @@ def register(sub):
                       help="cnn with blocks: every layer, each use a cluster (the default up to 60 layers)")
     size.add_argument("--depth", type=int, metavar="K", help="cnn with nested blocks: draw uses out K levels "
                       "deep, collapse the deeper ones (0: as --collapse)")
-    p.add_argument("--cell", type=_cell, metavar="R,C", help="feature_map: highlight output cell R,C (1-based) and the input cells it reads")
+    p.add_argument("--cell", type=_cell, metavar="R,C",
+                   help="feature_map: highlight output cell R,C (1-based) and the input cells it reads")
     p.set_defaults(func=run)
 
 

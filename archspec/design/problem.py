@@ -17,7 +17,8 @@ from .space import build_space
 
 RULE_PROBLEMS = ("unknown-rule", "bad-rule", "rules-file")  # codes of rules that cannot be searched
 GRAPH_NOTE = ("the spec's layers branch or merge (from:), but the search writes sequential designs only "
-              "(convs and pools, then the classifier) under its rules and input; the spec's own layers are not searched")
+              "(convs and pools, then the classifier) under its rules and input; "
+              "the spec's own layers are not searched")
 _SearchDoc = create_model("SearchDoc", search=(SearchConfig, ...))
 
 

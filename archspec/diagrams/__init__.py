@@ -8,7 +8,8 @@ from __future__ import annotations
 from ..diagnostics import ArchspecError
 
 LAYOUTS = ("LR", "TB")
-OPTIONS = ("layout", "group", "values", "grads", "cell", "collapse", "depth")  # each kind's drawer takes the ones that apply
+# each kind's drawer takes the ones that apply
+OPTIONS = ("layout", "group", "values", "grads", "cell", "collapse", "depth")
 
 
 class RenderError(ArchspecError):

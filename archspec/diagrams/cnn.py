@@ -11,7 +11,8 @@ from . import blocks
 from .dot import Ids, b, digraph, font, html, rows, text, wrapped
 
 ACTIVATIONS = {"relu", "leaky_relu", "sigmoid", "tanh", "softmax", "gelu", "silu"}
-GROUP_HEADS = {"conv2d", "convtranspose2d", "linear"}  # group=True folds following batchnorm/activation layers into these
+# group=True folds following batchnorm/activation layers into these
+GROUP_HEADS = {"conv2d", "convtranspose2d", "linear"}
 FILL = {"input": "#eeeeee", "conv2d": "#d6e6f7", "maxpool2d": "#dcefd6", "avgpool2d": "#dcefd6",
         "adaptive_avgpool2d": "#dcefd6", "adaptive_maxpool2d": "#dcefd6", "upsample": "#dcefd6",
         "convtranspose2d": "#d6e6f7", "identity": "#f2f2f2", "batchnorm2d": "#fdf2cc", "dropout": "#f2f2f2",
@@ -53,7 +54,8 @@ def _conv(node, short=False) -> list[str]:
 
 def _deconv(node, short=False) -> list[str]:
     a, r = node.attrs["args"], node.attrs["resolved"]
-    extra = [f"output padding {_square(tuple(pair(a['output_padding'])))}"] if pair(a["output_padding"]) != (0, 0) else []
+    extra = ([f"output padding {_square(tuple(pair(a['output_padding'])))}"]
+             if pair(a["output_padding"]) != (0, 0) else [])
     extra += [f"dilation {_square(r['dilation'])}"] if r["dilation"] != (1, 1) else []
     extra += [f"groups {a['groups']}"] if a["groups"] != 1 else []
     extra += ["no bias"] if not a["bias"] else []
@@ -71,7 +73,8 @@ def _pool(node, short=False) -> list[str]:
 def _upsample(node, short=False) -> list[str]:
     a = node.attrs["args"]
     how = f"size {_xy(a['size'])}" if a["size"] is not None else "scale " + (
-        "x".join(f"{v:g}" for v in a["scale_factor"]) if isinstance(a["scale_factor"], list) else f"{a['scale_factor']:g}")
+        "x".join(f"{v:g}" for v in a["scale_factor"]) if isinstance(a["scale_factor"], list)
+        else f"{a['scale_factor']:g}")
     return [f"{how}, {a['mode']}" + (f", align_corners={a['align_corners']}" if a["align_corners"] is not None else "")]
 
 
@@ -90,7 +93,8 @@ DETAILS = {
     "upsample": _upsample,
     "dropout": lambda n, short: [f"p = {n.attrs['args']['p']:g}"],
     "leaky_relu": lambda n, short: [f"negative slope {n.attrs['args']['negative_slope']:g}"],
-    "linear": lambda n, short: [f"{n.attrs['args']['out_features']:,} units" + ("" if n.attrs["args"]["bias"] else ", no bias")],
+    "linear": lambda n, short: [f"{n.attrs['args']['out_features']:,} units"
+                                + ("" if n.attrs["args"]["bias"] else ", no bias")],
     "flatten": _nothing,
     "identity": _nothing,
     **{a: _nothing for a in ACTIVATIONS - {"leaky_relu"}},

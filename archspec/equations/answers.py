@@ -47,7 +47,8 @@ def key_diagnostics(spec, net) -> list[Diagnostic]:
             n for n in needs if getattr(spec, n) is None]
         if lacking:
             out.append(Diagnostic("unknown-answer", f"archspec computes '{section}' only with "
-                                  f"{' and '.join(lacking)} given, so {'these answers' if what else 'it'} cannot be graded",
+                                  f"{' and '.join(lacking)} given, so {'these answers' if what else 'it'} "
+                                  "cannot be graded",
                                   ("answers", section), severity="warning",
                                   hint=f"give {' and '.join(lacking)}"))
             continue

@@ -93,7 +93,8 @@ class Step:
     backward: Backward
 
 
-def train(net: Network, params: dict[str, float], targets: dict, loss: str, lr: float, steps: int) -> tuple[list[Step], Pass]:
+def train(net: Network, params: dict[str, float], targets: dict, loss: str, lr: float,
+          steps: int) -> tuple[list[Step], Pass]:
     """``steps`` steps of gradient descent; the steps and the forward pass after the last one."""
     history = []
     for _ in range(steps):

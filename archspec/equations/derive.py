@@ -35,7 +35,8 @@ class Step:
         return step
 
     def times(self, other: "Step") -> "Step":
-        return Step(f"{self.text} · {other.text}", rf"{self.latex} \cdot {other.latex}", f"{self.ascii} * {other.ascii}")
+        return Step(f"{self.text} · {other.text}", rf"{self.latex} \cdot {other.latex}",
+                    f"{self.ascii} * {other.ascii}")
 
 
 def partial_step(of: str, wrt: str) -> Step:

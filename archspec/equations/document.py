@@ -17,7 +17,8 @@ Label = Math  # a quantity's name that is not an expression, e.g. ∂l/∂w1
 def partial(of: str, wrt: str) -> Label:
     from .printer import latex_name, unicode_name
 
-    return Label(f"∂{unicode_name(of)}/∂{unicode_name(wrt)}", rf"\frac{{\partial {latex_name(of)}}}{{\partial {latex_name(wrt)}}}")
+    return Label(f"∂{unicode_name(of)}/∂{unicode_name(wrt)}",
+                 rf"\frac{{\partial {latex_name(of)}}}{{\partial {latex_name(wrt)}}}")
 
 
 # --- formulas in prose, written once as a student types them: 'δ_k = g'(z_k) · ∂l/∂y_k' -----------

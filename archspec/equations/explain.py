@@ -95,7 +95,9 @@ def overview(spec, sol: Solution) -> list:
 
     def unit(node) -> list:
         act = node.attrs["activation"]
-        return [Sym(node.id), " (linear)"] if act == "identity" else [Chain(Sym(node.id), [Call(act, (Sym(net.pre[node.id]),))])]
+        if act == "identity":
+            return [Sym(node.id), " (linear)"]
+        return [Chain(Sym(node.id), [Call(act, (Sym(net.pre[node.id]),))])]
 
     def listing(items: list) -> list:
         return [p for i, item in enumerate(items) for p in ([", "] if i else []) + item] or ["none"]
@@ -200,7 +202,8 @@ def gradient_items(sol: Solution, w: str) -> list:
         # every factor of the formula, evaluated (a local derivative that happens to be 1 stays visible)
         numeric = add(*[_product([Num(evaluate(f, env, FUNCTIONS)) for f in factors if f != Num(1.0)])
                         for factors in terms])
-        return [expr] if not terms else [expr, sol.back.grad[w]] if isinstance(numeric, Num) else [expr, numeric, sol.back.grad[w]]
+        return ([expr] if not terms else [expr, sol.back.grad[w]] if isinstance(numeric, Num)
+                else [expr, numeric, sol.back.grad[w]])
     # no targets: dl/dw = sum_k dl/dy_k * dy_k/dw, with y_k known and t_k unknown
     known = {k: v for k, v in env.items() if k not in sol.net.target.values()}
     # the first factor of every path is dl/dy_k (it holds t_k); the others are numbers
@@ -270,7 +273,8 @@ def compare(spec, sol: Solution, steps: int) -> list:
     rows += [[name(o), base.first.a[o], sol.first.a[o]] for o in sol.net.outputs]
     if sol.back:
         rows.append([["loss ", Sym("l")], base.first.loss, sol.first.loss])
-        rows += [[Label(f"∂l/∂{w}", partial("l", w).latex), base.back.grad[w], sol.back.grad[w]] for w in sol.grad_exprs]
+        rows += [[Label(f"∂l/∂{w}", partial("l", w).latex), base.back.grad[w], sol.back.grad[w]]
+                 for w in sol.grad_exprs]
     if sol.final:
         rows.append(["loss after", base.final.loss, sol.final.loss])
     blocks.append(Table(["quantity", "spec's activations", ["with ", _fn(sol.activation)]], rows, {1, 2}))

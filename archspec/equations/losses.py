@@ -49,7 +49,7 @@ class Loss:
     latex: str
 
 
-LOSSES: dict[str, Loss] = {l.name: l for l in (
+LOSSES: dict[str, Loss] = {loss.name: loss for loss in (
     Loss("squared_error", _squared, lambda ys, ts, k: Sub(ys[k], ts[k]),
          lambda ys, ts: _sum([Mul((Num(0.5), Pow(Sub(y, t), 2))) for y, t in zip(ys, ts)]),
          "l = Σ_i ½ (y_i − t_i)²", r"l = \sum_i \tfrac{1}{2}(y_i - t_i)^2"),
@@ -57,7 +57,8 @@ LOSSES: dict[str, Loss] = {l.name: l for l in (
          lambda ys, ts, k: Div(Sub(ys[k], ts[k]), Mul((ys[k], Sub(Num(1.0), ys[k])))),
          lambda ys, ts: Neg(_sum([Add((Mul((t, _log(y))), Mul((Sub(Num(1.0), t), _log(Sub(Num(1.0), y))))))
                                   for y, t in zip(ys, ts)])),
-         "l = −Σ_i [t_i log y_i + (1 − t_i) log(1 − y_i)]", r"l = -\sum_i \left[t_i \log y_i + (1 - t_i)\log(1 - y_i)\right]"),
+         "l = −Σ_i [t_i log y_i + (1 − t_i) log(1 − y_i)]",
+         r"l = -\sum_i \left[t_i \log y_i + (1 - t_i)\log(1 - y_i)\right]"),
     Loss("cross_entropy", _ce, lambda ys, ts, k: Sub(_softmax_expr(ys, k), ts[k]),
          lambda ys, ts: Neg(_sum([Mul((t, _log(_softmax_expr(ys, k)))) for k, t in enumerate(ts)])),
          "l = −Σ_i t_i log softmax(y)_i", r"l = -\sum_i t_i \log \mathrm{softmax}(y)_i"),

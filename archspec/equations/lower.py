@@ -113,7 +113,8 @@ class _Lowerer:
 
     def call(self, e: Call, loc: Located) -> Unit:
         arg = e.args[0]
-        if isinstance(arg, Sym) and self.names.role.get(arg.name) == "assigned" and isinstance(self.value[arg.name], Lin):
+        if (isinstance(arg, Sym) and self.names.role.get(arg.name) == "assigned"
+                and isinstance(self.value[arg.name], Lin)):
             return self.unit(e.fn, self.value[arg.name], loc, e.span)
         lin = self.lin(arg, loc)
         if isinstance(arg, Sym) and not lin.terms:

@@ -43,7 +43,8 @@ class Names:
     def of_role(self, role: str, declared: list[str]) -> list[str]:
         """Names of ``role`` in declaration order, then in order of first appearance."""
         found = sorted((n for n, r in self.role.items() if r == role), key=lambda n: self.first_use.get(n, 1 << 30))
-        return [n for n in declared if n in self.role and self.role[n] == role] + [n for n in found if n not in declared]
+        return ([n for n in declared if n in self.role and self.role[n] == role]
+                + [n for n in found if n not in declared])
 
 
 def uses(expr) -> list[Sym]:

@@ -64,8 +64,8 @@ def _latex_inline(text: str) -> str:
 
 
 # archspec's mathematics in prose -> LaTeX: Yij -> Y_{ij}, 3 x 3 -> 3 \times 3, (i - 1)*2 -> (i - 1) \cdot 2, -inf
-_MATH = [(re.compile(r"\b([A-Z]'?)ij\b"), r"\1_{ij}"), (re.compile(r" x "), r" \\times "), (re.compile(r"\*"), r" \\cdot "),
-         (re.compile(r"-inf\b"), r"-\\infty")]
+_MATH = [(re.compile(r"\b([A-Z]'?)ij\b"), r"\1_{ij}"), (re.compile(r" x "), r" \\times "),
+         (re.compile(r"\*"), r" \\cdot "), (re.compile(r"-inf\b"), r"-\\infty")]
 _MATH_TEXT = re.compile(r"[A-Za-z0-9 ()+\-*/'.]*")
 
 
@@ -95,7 +95,8 @@ def _latex_lines(lines: list[str]) -> str:
 def _latex(block) -> str:
     kind, *rest = block
     if kind == "title":
-        return "% archspec explain --format latex: needs \\usepackage{amsmath}\n\\section*{" + _latex_inline(rest[0]) + "}"
+        return ("% archspec explain --format latex: needs \\usepackage{amsmath}\n\\section*{"
+                + _latex_inline(rest[0]) + "}")
     if kind == "h":
         return r"\subsection*{" + _latex_prose(rest[0]) + "}"
     if kind == "p":

@@ -165,8 +165,8 @@ def _flip_note(flipped: bool) -> str:
 
 def _padded_grid(step: Step, style: Style, channel: int) -> list[list[str]]:
     ah, aw = step.axes
-    pad = {"conv2d": lambda: style.number(step.op.numbers()["padding_value"]), "maxpool2d": lambda: style.minus_infinity,
-           "avgpool2d": lambda: "0"}[step.op.type]()
+    pad = {"conv2d": lambda: style.number(step.op.numbers()["padding_value"]),
+           "maxpool2d": lambda: style.minus_infinity, "avgpool2d": lambda: "0"}[step.op.type]()
     grid = step.input[channel]
     return [[style.number(grid[r][q]) if ah.real(r) and aw.real(q) else pad
              for q in range(-aw.lo, aw.size + aw.hi)] for r in range(-ah.lo, ah.size + ah.hi)]

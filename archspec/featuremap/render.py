@@ -91,7 +91,8 @@ def render(spec, cell=None, layout: str = "LR", **_options):
         w, h = last.axes[1].out, last.axes[0].out
         title += "<br/>" + escape(expression(last, last.cells[(ch * h + r) * w + q], STYLES["text"], names[-1]))
     g = graphviz.Digraph(re.sub(r"\W", "_", spec.title),
-                         graph_attr={"rankdir": layout, "labelloc": "t", "fontname": "Helvetica", "label": f"<{title}>"},
+                         graph_attr={"rankdir": layout, "labelloc": "t", "fontname": "Helvetica",
+                                     "label": f"<{title}>"},
                          node_attr={"shape": "plain", "fontname": "Helvetica"}, edge_attr={"fontname": "Helvetica"})
     maps = [steps[0].input] + [s.output for s in steps]
     for k, m in enumerate(maps):

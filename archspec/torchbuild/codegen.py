@@ -123,7 +123,8 @@ def generate(spec) -> str:
         'if __name__ == "__main__":',
         f"    model = {cls}()",
         "    print(model)",
-        f"    print(model(torch.zeros({example})).shape)  # torch.Size([1, {', '.join(map(str, torch_dims(report.output)))}])",
+        f"    print(model(torch.zeros({example})).shape)"
+        f"  # torch.Size([1, {', '.join(map(str, torch_dims(report.output)))}])",
         "",
     ]
     return "\n".join(lines)

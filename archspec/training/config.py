@@ -110,7 +110,8 @@ class TrainConfig(Strict):
         "auto", description="auto: cuda when torch sees a GPU, else cpu (mps only when asked for); "
         "`archspec train --device` overrides it")
     precision: Literal["fp32", "bf16", "fp16"] = Field(
-        "fp32", description="mixed precision (autocast): bf16 or fp16 (with a gradient scaler) on CUDA, bf16 on the CPU")
+        "fp32", description="mixed precision (autocast): bf16 or fp16 (with a gradient scaler) on CUDA, "
+        "bf16 on the CPU")
     threads: Optional[PositiveInt] = Field(None, description="CPU threads for torch (default: torch's choice)")
     channels_last: bool = Field(False, description="NHWC memory layout for conv layers (faster on some CPUs/GPUs)")
 

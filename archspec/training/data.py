@@ -258,7 +258,8 @@ def load_digits(cfg, shape: tuple, seed: int) -> DataSet:
     h, w, c = shape
     if (h, w) != (8, 8):
         imgs = np.stack([np.asarray(Image.fromarray(a).resize((w, h), Image.Resampling.BILINEAR)) for a in imgs])
-    items = [(f"digits[{i}]", np.repeat(a[:, :, None], c, axis=2), int(t)) for i, (a, t) in enumerate(zip(imgs, d.target))]
+    items = [(f"digits[{i}]", np.repeat(a[:, :, None], c, axis=2), int(t))
+             for i, (a, t) in enumerate(zip(imgs, d.target))]
     classes = [str(i) for i in range(10)]
     parts = _split_items(items, cfg, seed, classes)
     return DataSet(classes, {s: _tensors(v) for s, v in parts.items() if v or s == "train"}, shape,

@@ -162,7 +162,8 @@ def score(model, rows: Rows, loss_fn) -> tuple[float, float, torch.Tensor]:
 
 
 def _line(h: dict, epochs: int, binary: bool) -> str:
-    acc = (lambda a: f" acc {a:.1%}" if binary and a is not None else "")
+    def acc(a):
+        return f" acc {a:.1%}" if binary and a is not None else ""
     val = f"  val loss {h['val_loss']:.6f}{acc(h['val_accuracy'])}" if h["val_loss"] is not None else ""
     return f"epoch {h['epoch']}/{epochs}  train loss {h['train_loss']:.6f}{acc(h['train_accuracy'])}{val}"
 
