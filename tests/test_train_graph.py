@@ -9,7 +9,7 @@ import torch
 
 from archspec.training import loop
 from archspec.training.runfolder import load_tensors
-from test_train_data import messy_folder
+import test_train
 
 GRAPH = """\
 kind: cnn
@@ -35,10 +35,7 @@ train:
   seed: 5
 """
 
-
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory):
-    return messy_folder(tmp_path_factory.mktemp("data") / "images", per_class=30)
+folder = test_train.folder  # the fixture: 3 classes of synthetic images and the usual debris
 
 
 @pytest.fixture

@@ -7,6 +7,14 @@ from ..specbase import NonNegPair, Pair, PositiveInt, pair
 from .base import Layer, ShapeError, below_one, window
 
 
+def _checked(layer, shape) -> tuple:
+    """The settings checks a (transposed) convolution makes on its input; its (kernel, stride, dilation) pairs."""
+    layer.check_settings()
+    if shape[2] % layer.groups:
+        raise ShapeError("bad-groups", f"groups={layer.groups} must divide in_channels={shape[2]}", "groups")
+    return pair(layer.kernel_size), pair(layer.stride), pair(layer.dilation)
+
+
 class Conv2d(Layer):
     type: Literal["conv2d"]
     out_channels: PositiveInt
@@ -41,11 +49,8 @@ class Conv2d(Layer):
                              "padding", hint="give the padding as a number")
 
     def output_shape(self, shape):
-        h, w, c = shape
-        self.check_settings()
-        if c % self.groups:
-            raise ShapeError("bad-groups", f"groups={self.groups} must divide in_channels={c}", "groups")
-        (k_h, k_w), (s_h, s_w), (d_h, d_w) = pair(self.kernel_size), pair(self.stride), pair(self.dilation)
+        h, w, _ = shape
+        (k_h, k_w), (s_h, s_w), (d_h, d_w) = _checked(self, shape)
         (pt, pb), (pl, pr) = self.pads()
         for size, k, d, lo, hi, axis in ((h, k_h, d_h, pt, pb, "H"), (w, k_w, d_w, pl, pr, "W")):
             if size + lo + hi < d * (k - 1) + 1:
@@ -113,11 +118,8 @@ class ConvTranspose2d(Layer):
                                       "same input size: 0 .. stride - 1")
 
     def output_shape(self, shape):
-        h, w, c = shape
-        self.check_settings()
-        if c % self.groups:
-            raise ShapeError("bad-groups", f"groups={self.groups} must divide in_channels={c}", "groups")
-        (k_h, k_w), (s_h, s_w), (d_h, d_w) = pair(self.kernel_size), pair(self.stride), pair(self.dilation)
+        h, w, _ = shape
+        (k_h, k_w), (s_h, s_w), (d_h, d_w) = _checked(self, shape)
         (p_h, p_w), (o_h, o_w) = pair(self.padding), pair(self.output_padding)
         oh, fh = transposed(h, k_h, s_h, p_h, d_h, o_h, "H")
         ow, fw = transposed(w, k_w, s_w, p_w, d_w, o_w, "W")
