@@ -72,9 +72,10 @@ def segments(report: ShapeReport) -> list[tuple]:
     return out
 
 
-def shapes_table(report: ShapeReport, fmt: str = "text", title: str | None = None, collapse: bool = False) -> str:
-    """The shape table; a graph spec (some layer says from:) gets a 'from' column; a spec with blocks gets a
-    row per block use (its input and output, params and MACs) above its layers, or only those with collapse."""
+def shapes_rows(report: ShapeReport, collapse: bool = False) -> tuple[list, list, set]:
+    """(headers, rows, right-aligned columns) of the shape table; a graph spec (some layer says from:) gets a
+    'from' column; a spec with blocks gets a row per block use (its input and output, params and MACs) above its
+    layers, or only those with collapse."""
     frm = [lambda x: ", ".join(x.sources)] if report.graph else []
     headers = ["#", "layer", "type", *(["from"] if frm else []), "settings", "input", "output", "params", "MACs",
                "arithmetic"]
@@ -95,7 +96,11 @@ def shapes_table(report: ShapeReport, fmt: str = "text", title: str | None = Non
         if kind == "layer" or not collapse:
             rows += [row(x) for x in infos]
     rows.append(["", "total", "", *blank, "", "", "", f"{report.params:,}", f"{report.macs:,}", ""])
-    out = table(headers, rows, fmt, right=right)
+    return headers, rows, right
+
+
+def shapes_foot(report: ShapeReport) -> str:
+    """The line under the shape table: totals, activation memory, and why inference stopped (if it did)."""
     foot = (f"params {report.params:,} ({human(report.params * 4)}B as float32), MACs {report.macs:,} "
             f"({human(report.macs)}), activations {human(report.memory)}B per sample")
     if report.graph and report.peak_memory is not None:
@@ -103,5 +108,11 @@ def shapes_table(report: ShapeReport, fmt: str = "text", title: str | None = Non
                  "(shortcuts held until their merge)")
     if not report.complete:
         foot += "\nshape inference stopped at a layer that cannot take its input (see the diagnostics)"
+    return foot
+
+
+def shapes_table(report: ShapeReport, fmt: str = "text", title: str | None = None, collapse: bool = False) -> str:
+    """The shape table and its foot line, under a heading when ``title`` is given."""
+    headers, rows, right = shapes_rows(report, collapse)
     head = f"## {title}\n\n" if title and fmt == "markdown" else (f"{title}\n" if title else "")
-    return head + out + "\n\n" + foot
+    return head + table(headers, rows, fmt, right=right) + "\n\n" + shapes_foot(report)

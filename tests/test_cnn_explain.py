@@ -21,7 +21,10 @@ layers:
 def test_latex_escapes_names_and_types():
     tex = explain(load(SPEC), format="latex")
     assert r"conv\_1\&a" in tex and r"adaptive\_avgpool2d" in tex and r"leaky\_relu" in tex
-    outside_math = re.sub(r"\$[^$]*\$", "", tex)
+    tabular = re.search(r"\\begin\{tabular\}\{(\w+)\}(.*?)\\end\{tabular\}", tex, re.S)
+    assert {row.count(" & ") for row in tabular.group(2).split(r" \\")[:-1]} == {len(tabular.group(1)) - 1}
+    prose = tex.replace(tabular.group(0), "")  # a tabular's & are its columns; LaTeX comments are not text
+    outside_math = re.sub(r"(?<!\\)%.*", "", re.sub(r"\$[^$]*\$", "", prose))
     assert not re.search(r"(?<!\\)[_&%#]", outside_math), outside_math
 
 

@@ -56,12 +56,13 @@ def test_gradient_formula_sums_over_paths_as_a_student_writes_it(cli):
 def test_json_has_exactly_the_documented_keys(cli):
     js = json.loads(cli("explain", Q2, "--format", "json").out)
     assert list(js) == ["forward", "outputs", "loss", "gradients", "deltas", "updated", "loss_after", "forward_after",
-                        "outputs_after", "derivations"]
+                        "outputs_after", "derivations", "document"]
     assert set(js["forward"]) == {"z1", "a1", "z2", "a2", "z_y", "y"}
     assert set(js["deltas"]) == {"y", "a1", "a2"} and set(js["updated"]) == {f"w{i}" for i in range(1, 7)}
     assert js["loss_after"] < js["loss"]
     no_targets = json.loads(cli("explain", SEED / "q1-network3.yaml", "--format", "json").out)
-    assert list(no_targets) == ["forward", "outputs", "loss", "gradients", "derivations"] and no_targets["loss"] is None
+    assert list(no_targets) == ["forward", "outputs", "loss", "gradients", "derivations", "document"]
+    assert no_targets["loss"] is None
 
 
 def test_latex_and_text_formats(cli):

@@ -43,7 +43,7 @@ def assert_matches_torch(spec, oracle: RandomNet):
     net = spec.network()
     units = unit_of(spec, oracle)
     assert set(out) == {"forward", "outputs", "loss", "gradients", "deltas", "updated", "loss_after",
-                        "forward_after", "outputs_after", "derivations"}
+                        "forward_after", "outputs_after", "derivations", "document"}
     for node_id, u in units.items():
         assert close(out["forward"][net.pre[node_id]], ref["z"][u.name]), node_id
         assert close(out["forward"][node_id], ref["a"][u.name]), node_id
@@ -201,7 +201,7 @@ def test_symbolic_seeds_have_formulas_but_no_numbers():
         spec = load(ROOT / f"specs/seed/{name}.yaml")
         out = json.loads(explain(spec, format="json"))
         assert out["forward"] == {} and out["loss"] is None
-        assert set(out) == {"forward", "outputs", "loss", "gradients", "derivations"}
+        assert set(out) == {"forward", "outputs", "loss", "gradients", "derivations", "document"}
         assert all(g["value"] is None and g["expression"] for g in out["gradients"].values())
         net = spec.network()
         assert list(build(spec).state_dict()) == net.weights + net.biases

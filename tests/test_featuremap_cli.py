@@ -197,7 +197,7 @@ def test_explain_latex_typesets_wide_maps_and_plain_formulas(cli, tmp_path):
     assert tex.startswith("% archspec explain --format latex: needs \\usepackage{amsmath}") and "bmatrix" not in tex
     for cols, body in re.findall(r"\\begin\{array\}\{(c+)\} (.*?) \\end\{array\}", tex):
         assert {row.count("&") for row in body.split(r" \\ ")} == {len(cols) - 1}
-    assert "\\subsection*{Padded $X$ ($2 \\times 13$)}\n\n\\[ \\left[\\begin{array}{" + "c" * 13 + "}" in tex
+    assert "\\subsection*{Padded $X$ ($2 \\times 13$)}\n\\[ \\left[\\begin{array}{" + "c" * 13 + "}" in tex
     assert r"&\texttt{H: floor((2 - 2 + 2*0) / 1) + 1 = 1}" in tex and r"-\infty & 1 &" in tex
     conv = cli("explain", SEED / "q4a-conv.yaml", "--format", "latex").out
     assert "``convolution''" in conv and '"' not in conv

@@ -108,7 +108,7 @@ def test_deltas_and_updates_read_as_formulas(cli):
 
 def test_relu_comparison_names_units_and_options_in_their_own_type(cli):
     tex = _explain(cli, ROOT / "specs" / "seed" / "q2-backprop.yaml", "--activation", "relu")
-    assert r"replaced by $\mathrm{ReLU}$ (\texttt{-{}-{}activation relu})" in tex
+    assert r"replaced by $\mathrm{ReLU}$ (\texttt{-{}-activation relu})" in tex
     assert r"$a_{2}$ is inactive: $z_{2} = -1.33 \le 0$, so" in tex
     assert r"$\delta_{a2} = 0$: $w_{2}$, $w_{4}$ get" in tex
     assert r"$g'(z_{2})$ & $0.165412$ & $0$ \\" in tex

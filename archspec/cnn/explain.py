@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import json
 
-from ..markup import user_text
-from ..tables import dims, grouped, human, latex_escape, shapes_table
+from ..document import Code, Document, Heading, Math, Para, Step, Steps, Strong, Table, User, write
+from ..document.data import to_json
+from ..tables import dims, grouped, human, shapes_foot, shapes_rows
 
 RULE = "out = floor((in - k + 2p) / s) + 1"
 MERGE_RULES = ("Merges: add needs inputs of one shape and keeps it; concat needs equal H and W and adds up the "
@@ -12,56 +13,44 @@ MERGE_RULES = ("Merges: add needs inputs of one shape and keeps it; concat needs
                "each channel of an H x W x C map.")
 
 
-def _from(report, x) -> str:
+def _from(report, x) -> list:
     """', from a, b' for a layer that takes other than the layer before it (a branch, shortcut or merge)."""
     before = {y.index: y.name for y in report.layers}.get(x.index - 1, "input")
-    return "" if not report.graph or x.sources == (before,) else ", from " + ", ".join(x.sources)
+    return [] if not report.graph or x.sources == (before,) else [", from ", User(", ".join(x.sources))]
 
 
-def _inputs(x, sep=" x ") -> str:
-    return ", ".join(dims(s, sep) for s in x.inputs) if len(x.inputs) > 1 else dims(x.input, sep)
+def _shapes(x) -> Math:
+    """'1 x 28 x 28 -> 4 x 26 x 26' (several inputs: comma-separated); LaTeX 12{,}544 has no space after ','."""
+    shapes = x.inputs if len(x.inputs) > 1 else [x.input]
+    tex = [dims(s, r" \times ").replace(",", "{,}") for s in [*shapes, x.output]]
+    return Math(", ".join(map(dims, shapes)) + " -> " + dims(x.output), ", ".join(tex[:-1]) + r" \to " + tex[-1])
 
 
-def _math(shape) -> str:
-    """A shape in LaTeX math mode: 7 \\times 7 \\times 256; 12{,}544 (no space after the separator)."""
-    return dims(shape, r" \times ").replace(",", "{,}")
+def _step(report, x) -> Step:
+    details = [[grouped(f)] for f in x.formulas]
+    if x.params:
+        details.append([f"params: {x.params:,}; MACs: {x.macs:,}"])
+    return Step([Strong(x.name), f" ({x.type}{', ' + x.settings if x.settings else ''}", *_from(report, x), "): ",
+                 _shapes(x)], details)
 
 
-def _latex(report, title: str) -> str:
-    lines = [r"\section*{" + latex_escape(f"{title}: shapes, step by step") + "}", r"\begin{enumerate}"]
-    for x in report.layers:
-        items = "".join(r" \\ \texttt{" + latex_escape(grouped(f)) + "}" for f in x.formulas)
-        lines.append(r"\item \textbf{" + latex_escape(x.name) + "} (" + latex_escape(x.type)
-                     + latex_escape(_from(report, x)) + "): $"
-                     + ", ".join(map(_math, x.inputs if len(x.inputs) > 1 else [x.input])) + r" \to " + _math(x.output)
-                     + "$" + items)
-    lines.append(r"\end{enumerate}")
-    return "\n".join(lines)
-
-
-def _steps(report, fmt: str) -> str:
-    """Markdown, or plain text (no bold, backticks or Markdown table)."""
-    bold, code = ("**", "`") if fmt == "markdown" else ("", "")
-    steps = []
-    for x in report.layers:
-        head = (f"{x.index}. {bold}{x.name}{bold} ({x.type}{', ' + x.settings if x.settings else ''}"
-                f"{_from(report, x)}): {_inputs(x)} -> {dims(x.output)}")
-        body = "".join(f"\n   - {grouped(f)}" for f in x.formulas)
-        if x.params:
-            body += f"\n   - params: {x.params:,}; MACs: {x.macs:,}"
-        steps.append(head + body)
-    return (f"Output size of a convolution or pooling window (PyTorch rounds down unless ceil_mode): "
-            f"{code}{RULE}{code}." + (f" {MERGE_RULES}" if report.graph else "") + "\n\n" + "\n".join(steps)
-            + "\n\n" + shapes_table(report, fmt)
-            + f"\n\nTotal: {report.params:,} parameters, {human(report.macs)} MACs per image.")
+def document(spec, report) -> Document:
+    headers, rows, right = shapes_rows(report)
+    names = {1, 3} if report.graph else {1}  # the layer and from columns hold the spec's names
+    return Document([
+        Heading([User(spec.title), ": shapes, step by step"], 1),
+        Para(["Output size of a convolution or pooling window (PyTorch rounds down unless ceil_mode): ", Code(RULE),
+              "." + (f" {MERGE_RULES}" if report.graph else "")]),
+        Steps([_step(report, x) for x in report.layers]),
+        Table(headers, [[User(str(c)) if i in names else str(c) for i, c in enumerate(r)] for r in rows], right),
+        Para([shapes_foot(report)]),
+        Para([f"Total: {report.params:,} parameters, {human(report.macs)} MACs per image."]),
+    ])
 
 
 def explain(spec, format: str = "markdown", **_options) -> str:
     report = spec.shapes()
+    doc = document(spec, report)
     if format == "json":
-        return json.dumps(report.to_json(), indent=2)
-    if format == "latex":
-        return _latex(report, spec.title)
-    title = f"{user_text(spec.title, format)}: shapes, step by step"
-    head = f"# {title}" if format == "markdown" else f"{title}\n{'=' * len(title)}"
-    return head + "\n\n" + _steps(report, format)
+        return json.dumps({**report.to_json(), "document": to_json(doc)}, indent=2)
+    return write(doc, format)

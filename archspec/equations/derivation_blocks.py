@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from .activations import ACTIVATIONS
 from .derive import ERR_H, ERR_K, Step, chain_factors, partial_step, hidden_derivations, output_derivations
-from .document import Chain, Label, Para, formula
+from ..document import Chain, Para
+from .document import Label, formula
 from .losses import LOSSES
 
 

@@ -1,22 +1,20 @@
-"""A worked solution as blocks (headings, paragraphs, equation chains, tables) and its
-three presentations: Markdown, LaTeX and plain text. Computing lives elsewhere."""
+"""The equation network's pieces of a worked solution: formulas in prose, names, partials, and
+``to_document``, which turns blocks holding expressions and numbers into ``archspec.document``'s model
+(every formula written once as text and once as LaTeX)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import replace
 
-from ..latex import Math, display_rows, inline
-from ..tables import LATEX_SPECIAL, latex_escape, table
+from ..document import Chain, Document, Heading, Math, Note, Para, Table
 from .activations import ACTIVATIONS, HELPERS
 from .expr import Expr, Num
-from .printer import LATEX, UNICODE, write
+from .printer import LATEX, UNICODE, latex_name, unicode_name, write
 
 Label = Math  # a quantity's name that is not an expression, e.g. ∂l/∂w1
 
 
 def partial(of: str, wrt: str) -> Label:
-    from .printer import latex_name, unicode_name
-
     return Label(f"∂{unicode_name(of)}/∂{unicode_name(wrt)}",
                  rf"\frac{{\partial {latex_name(of)}}}{{\partial {latex_name(wrt)}}}")
 
@@ -66,144 +64,41 @@ def formula(text: str) -> Label:
 
 def name(n: str) -> Label:
     """A spec's name in prose and tables: as written in text ('eta'), by latex_name in LaTeX ('\\eta')."""
-    from .printer import latex_name
-
     return Label(n, latex_name(n))
 
 
 def local_derivative(z: str) -> Label:
     """g'(z_h1): a unit's local derivative, named by its input."""
-    from .printer import latex_name, unicode_name
-
     return Label(f"g'({unicode_name(z)})", f"g'({latex_name(z)})")
 
 
-@dataclass(frozen=True)
-class Code:
-    """Something typed as is (an option, a spec key): plain in text, \\texttt in LaTeX."""
-
-    text: str
-
-
-Piece = str | Code | Expr | Label | float  # str: prose; Code: typed text; the rest: mathematics
+def math(p) -> Math:
+    """An expression or number as Math (a Label already is)."""
+    if isinstance(p, Math):
+        return p
+    e = Num(float(p)) if isinstance(p, (int, float)) else p
+    return Math(write(e, UNICODE), write(e, LATEX))
 
 
-@dataclass
-class Heading:
-    text: str | list  # prose, or pieces as in a Para
-    level: int = 2
+def _piece(p):
+    if isinstance(p, Chain):
+        return Chain(math(p.lhs), [math(i) for i in p.items], p.rel)
+    return math(p) if isinstance(p, (Expr, int, float)) else p
 
 
-@dataclass
-class Para:
-    pieces: list  # of Piece
+def _pieces(cell):
+    return [_piece(p) for p in cell] if isinstance(cell, list) else _piece(cell)
 
 
-@dataclass
-class Chain:
-    """lhs rel items[0] = items[1] = ...: one worked line."""
-
-    lhs: Piece
-    items: list
-    rel: str = "="  # '=' or '←'
-
-
-@dataclass
-class Table:
-    headers: list  # each as a table cell
-    rows: list[list]  # cells: str (prose), a Piece, or a list of pieces
-    right: set = field(default_factory=set)
+CONVERT = {  # block type -> the block with its expressions and numbers as Math
+    Heading: lambda b: replace(b, pieces=_pieces(b.pieces)),
+    Para: lambda b: Para(_pieces(b.pieces)),
+    Note: lambda b: Note(_pieces(b.pieces)),
+    Chain: _piece,
+    Table: lambda b: Table([_pieces(h) for h in b.headers], [[_pieces(c) for c in r] for r in b.rows], b.right),
+}
 
 
-def _math(p, style) -> str:
-    if isinstance(p, Chain):  # inline 'x1 = 0.2'
-        rel = (r" \leftarrow " if style is LATEX else " ← ") if p.rel == "←" else " = "
-        return _math(p.lhs, style) + rel + " = ".join(_math(i, style) for i in p.items)
-    if isinstance(p, Label):
-        return p.latex if style is LATEX else p.text
-    if isinstance(p, (int, float)):
-        return write(Num(float(p)), style)
-    return write(p, style)
-
-
-def _run(pieces, style) -> str:
-    """Prose and mathematics as one line: as text, or as LaTeX with each run of mathematics in one $...$."""
-    pieces = pieces if isinstance(pieces, list) else [pieces]
-    if style is not LATEX:
-        return "".join(p if isinstance(p, str) else p.text if isinstance(p, Code) else _math(p, style) for p in pieces)
-    return inline([(False, tex_text(p)) if isinstance(p, str) else (False, _texttt(p.text)) if isinstance(p, Code)
-                   else (True, _math(p, LATEX)) for p in pieces])
-
-
-def _texttt(text: str) -> str:
-    """\\texttt, every hyphen followed by {} so that -- stays two hyphens in any font."""
-    return r"\texttt{" + latex_escape(text).replace("-", "-{}") + "}"
-
-
-def markdown(blocks: list, plain: bool = False) -> str:
-    """Markdown (``plain``: the same without Markdown syntax, for terminals).
-
-    Consecutive chains form one list; every other block is followed by a blank line.
-    """
-    out: list[str] = []
-    for i, b in enumerate(blocks):
-        if isinstance(b, Chain):
-            out.append(("  " if plain else "- ") + _math(b, UNICODE))
-            if i + 1 == len(blocks) or not isinstance(blocks[i + 1], Chain):
-                out.append("")
-        elif isinstance(b, Heading):
-            text = _run(b.text, UNICODE)
-            if plain:
-                out += [text, ("=" if b.level == 1 else "-") * len(text), ""]
-            else:
-                out += ["#" * b.level + " " + text, ""]
-        elif isinstance(b, Para):
-            out += [_run(b.pieces, UNICODE), ""]
-        elif isinstance(b, Table):
-            rows = [[_run(c, UNICODE) for c in r] for r in b.rows]
-            headers = [_run(h, UNICODE) for h in b.headers]
-            out += [table(headers, rows, "text" if plain else "markdown", b.right), ""]
-    return "\n".join(out).strip()
-
-
-# text-mode stand-ins for what a spec's own text (its title) may hold; archspec's prose uses formula()
-_TEX_TEXT = {"σ": r"$\sigma$", "η": r"$\eta$", "δ": r"$\delta$", "←": r"$\leftarrow$", "→": r"$\to$",
-             "·": r"$\cdot$", "−": "-", "Σ": r"$\Sigma$", "½": r"$\tfrac12$", "∂": r"$\partial$", "²": r"$^2$",
-             "≤": r"$\le$", "≥": r"$\ge$", "×": r"$\times$", ">": "$>$", "<": "$<$"}  # < > in text: ¡ ¿ in OT1
-
-
-def tex_text(s: str) -> str:
-    return "".join(LATEX_SPECIAL.get(ch) or _TEX_TEXT.get(ch) or ch for ch in s)
-
-
-def _align(chains: list) -> list[str]:
-    """An align* block of worked lines; a line too wide for the page continues on \\quad rows."""
-    rows = [row for c in chains for row in display_rows(_math(c.lhs, LATEX), [_math(i, LATEX) for i in c.items],
-                                                         r"&\leftarrow " if c.rel == "←" else "&= ")]
-    return [r"\begin{align*}", " \\\\\n".join(rows), r"\end{align*}"]
-
-
-def _tabular(t: Table) -> list[str]:
-    cols = "".join("r" if i in t.right else "l" for i in range(len(t.headers)))
-    return ([r"\begin{tabular}{" + cols + r"}\hline", " & ".join(_run(h, LATEX) for h in t.headers) + r" \\\hline"]
-            + [" & ".join(_run(c, LATEX) for c in r) + r" \\" for r in t.rows] + [r"\hline\end{tabular}" + "\n"])
-
-
-def latex(blocks: list, title: str) -> str:
-    """A LaTeX fragment (amsmath) for a write-up: sections, align* blocks, tabulars."""
-    out = [r"% archspec explain --format latex: needs \usepackage{amsmath,amssymb}"]
-    chains: list = []
-    for b in blocks + [None]:
-        if isinstance(b, Chain):
-            chains.append(b)
-            continue
-        if chains:
-            out += _align(chains)
-            chains = []
-        if isinstance(b, Heading):
-            out.append((r"\section*{" if b.level == 1 else r"\subsection*{") + _run(b.text, LATEX) + "}")
-        elif isinstance(b, Para):
-            out.append(_run(b.pieces, LATEX) + "\n")
-        elif isinstance(b, Table):
-            out += _tabular(b)
-    return "\n".join(out)
+def to_document(blocks: list) -> Document:
+    """Blocks whose pieces hold Expr and numbers -> the shared document."""
+    return Document([CONVERT[type(b)](b) for b in blocks], ("amsmath", "amssymb"))

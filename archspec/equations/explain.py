@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 
-from ..markup import user_text
+from ..document import Chain, Code, Heading, Para, Table, User, write
+from ..document.data import to_json as document_json
 from .activations import ACTIVATIONS, DEFINITIONS
 from .chain import delta_expr, delta_symbol, dl_dy, gradient_terms, gradient_via_deltas, unscored, update_expr
-from .document import (Chain, Code, Heading, Label, Para, Table, formula, latex, local_derivative, markdown, name,
-                       partial)
+from .document import Label, formula, local_derivative, name, partial, to_document
 from .expr import Call, Expr, Mul, Num, Sym, add, children, evaluate, substitute
 from .activations import FUNCTIONS
 from .derivation_blocks import delta_blocks, delta_intro, factor_blocks
@@ -25,21 +25,18 @@ from .solve import Solution, solve, to_json
 
 def explain(spec, format: str = "markdown", steps: int = 1, activation: str | None = None, **_options) -> str:
     sol = solve(spec, steps, activation)
+    doc = to_document(worked(spec, sol) + (compare(spec, sol, steps) if sol.activation else []))
     if format == "json":
-        return json.dumps({**to_json(sol), "derivations": derivations_json(sol.net, sol.loss)}, indent=2)
-    blocks = worked(spec, sol, format)
-    if sol.activation:
-        blocks += compare(spec, sol, steps)
-    if format == "latex":
-        return latex(blocks, spec.title)
-    return markdown(blocks, plain=format == "text")
+        return json.dumps({**to_json(sol), "derivations": derivations_json(sol.net, sol.loss),
+                           "document": document_json(doc)}, indent=2)
+    return write(doc, format)
 
 
 # --- the sections ----------------------------------------------------------------------------------
 
-def worked(spec, sol: Solution, format: str = "markdown") -> list:
+def worked(spec, sol: Solution) -> list:
     net = sol.net
-    title = [f"{user_text(spec.title, format)}: worked solution"] + ([" with ", _fn(sol.activation), " hidden units"]
+    title = [User(spec.title), ": worked solution"] + ([" with ", _fn(sol.activation), " hidden units"]
                                                   if sol.activation else [])
     blocks: list = [Heading(title, 1), Para(overview(spec, sol))]
     if sol.activation:

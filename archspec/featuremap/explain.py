@@ -10,11 +10,12 @@ import json
 from dataclasses import dataclass
 from typing import Callable
 
-from ..markup import user_text
+from ..document import Document, Grid, Heading, Lines, Math, Note, Para, User, write
+from ..document.data import to_json
 from ..tables import formula_text, latex_escape
 from .compute import Cell, Step, run
-from .document import write
 from .maps import fmt, json_number, nested, size
+from .prose import prose
 from .spec import ConvOp
 
 OP_NAMES = {"conv2d": "convolution", "maxpool2d": "max pooling", "avgpool2d": "average pooling"}
@@ -57,6 +58,7 @@ STYLES = {
     "latex": Style(r" \times ", r"\max", _latex_number, _latex_name, r"-\infty",
                    lambda text: r"&\texttt{" + latex_escape(text) + "}"),  # in align*: not italic f*l*o*o*r
 }
+TEXT, LATEX = STYLES["text"], STYLES["latex"]
 
 
 def _n(style: Style, x, wrap: bool = True) -> str:
@@ -172,12 +174,18 @@ def _padded_grid(step: Step, style: Style, channel: int) -> list[list[str]]:
              for q in range(-aw.lo, aw.size + aw.hi)] for r in range(-ah.lo, ah.size + ah.hi)]
 
 
-def _grids(blocks, title: str, name: str, m, style: Style):
+def _both(write_with) -> Math:
+    """One piece of the solution in both styles: ``write_with(style)`` as text and as LaTeX."""
+    return Math(write_with(TEXT), write_with(LATEX))
+
+
+def _grids(blocks, title: str, name: str, m):
     for c, grid in enumerate(m):
         label = f"{title}, channel {c + 1}" if len(m) > 1 else title
-        blocks.append(("h", f"{label} (${len(grid)} x {len(grid[0])}$)"))
-        blocks.append(("grid", style.name(name, c + 1 if len(m) > 1 else None, None, None)
-                       if name else "", [[style.number(v) for v in row] for row in grid]))
+        blocks.append(Heading(prose(f"{label} (${len(grid)} x {len(grid[0])}$)")))
+        ch = c + 1 if len(m) > 1 else None
+        blocks.append(Grid(_both(lambda s: s.name(name, ch, None, None) if name else ""),
+                           [[_both(lambda s: s.number(v)) for v in row] for row in grid]))
 
 
 def _formula(step: Step) -> str:
@@ -187,48 +195,49 @@ def _formula(step: Step) -> str:
     return f"`out = {rnd}((in + 2p - d*(k - 1) - 1) / s) + 1`"
 
 
-def _step_blocks(step: Step, count: int, style: Style, noted: list) -> list[tuple]:
+def _step_blocks(step: Step, count: int, noted: list) -> list:
     blocks, op, (ah, aw) = [], step.op, step.axes
     src = "X" if step.index == 0 else MAP_NAMES[step.index - 1]
     dst = "Y" if step.index == count - 1 else MAP_NAMES[step.index]
     prefix = f"Step {step.index + 1}: " if count > 1 else ""
     if count > 1:
-        blocks.append(("h", f"{prefix}{op.type} of ${src}$"))
+        blocks.append(Heading(prose(f"{prefix}{op.type} of ${src}$")))
     what = f"the ${ah.k} x {aw.k}$ kernel $K$" if isinstance(op, ConvOp) else f"a ${ah.k} x {aw.k}$ window"
-    blocks.append(("p", f"{OP_NAMES[op.type].capitalize()} (`{op.type}`) of ${src}$ (${_dims(step.input)}$) with "
-                        f"{what}, {_settings(step)}."))
+    blocks.append(Para(prose(f"{OP_NAMES[op.type].capitalize()} (`{op.type}`) of ${src}$ (${_dims(step.input)}$) "
+                             f"with {what}, {_settings(step)}.")))
     if isinstance(op, ConvOp) and not noted:
         noted.append(True)
-        blocks.append(("note", _flip_note(op.flip_kernel)))
+        blocks.append(Note(prose(_flip_note(op.flip_kernel))))
     if step.index == 0:
-        _grids(blocks, f"{prefix}Input $X$", "X", step.input, style)
+        _grids(blocks, f"{prefix}Input $X$", "X", step.input)
     if isinstance(op, ConvOp):
         kname = "K'" if op.flip_kernel else "K"
         _grids(blocks, prefix + ("Kernel $K'$ ($K$ rotated by 180 degrees)" if op.flip_kernel else "Kernel $K$"), kname,
-               step.kernel, style)
+               step.kernel)
     padded = (ah.lo, ah.hi, aw.lo, aw.hi) != (0, 0, 0, 0)
     if padded:
         for c in range(len(step.input)):
-            grid = _padded_grid(step, style, c)
+            grid = [[Math(t, tex) for t, tex in zip(*row)]
+                    for row in zip(_padded_grid(step, TEXT, c), _padded_grid(step, LATEX, c))]
             ch = f", channel {c + 1}" if len(step.input) > 1 else ""
-            blocks.append(("h", f"{prefix}Padded ${src}${ch} (${len(grid)} x {len(grid[0])}$)"))
-            blocks.append(("grid", "", grid))
-    blocks.append(("h", f"{prefix}Output size"))
+            blocks.append(Heading(prose(f"{prefix}Padded ${src}${ch} (${len(grid)} x {len(grid[0])}$)")))
+            blocks.append(Grid(Math("", ""), grid))
+    blocks.append(Heading(prose(f"{prefix}Output size")))
     rounding = (" (ceil_mode: rounded up, but no window may start in the far padding)"
                 if getattr(op, "ceil_mode", False) else ", rounded down as PyTorch does")
-    blocks.append(("p", _formula(step) + rounding + ":"))
+    blocks.append(Para(prose(_formula(step) + rounding + ":")))
     merged = formula_text([f"H: {ah.formula}", f"W: {aw.formula}"])
     lines = [merged] if merged.startswith("H, W") else [f"H: {ah.formula}", f"W: {aw.formula}"]
-    blocks.append(("lines", [style.formula(line) for line in lines]))
-    blocks.append(("p", f"So ${dst}$ is ${_dims(step.output)}$."))
-    blocks.append(("h", f"{prefix}Every output cell"))
-    blocks.append(("p", _window_text(step, src, dst, padded)))
-    sep = " &= " if style is STYLES["latex"] else " = "
+    blocks.append(Lines([Math(TEXT.formula(line), LATEX.formula(line)) for line in lines]))
+    blocks.append(Para(prose(f"So ${dst}$ is ${_dims(step.output)}$.")))
+    blocks.append(Heading(prose(f"{prefix}Every output cell")))
+    blocks.append(Para(prose(_window_text(step, src, dst, padded))))
     for c in range(len(step.output)):
         if len(step.output) > 1:
-            blocks.append(("p", f"Channel {c + 1}:"))
-        blocks.append(("lines", [expression(step, cell, style, dst, sep) for cell in step.cells if cell.channel == c]))
-    _grids(blocks, f"{prefix}Output ${dst}$" if dst == "Y" else f"{prefix}Result ${dst}$", dst, step.output, style)
+            blocks.append(Para([f"Channel {c + 1}:"]))
+        blocks.append(Lines([Math(expression(step, cell, TEXT, dst), expression(step, cell, LATEX, dst, " &= "))
+                             for cell in step.cells if cell.channel == c]))
+    _grids(blocks, f"{prefix}Output ${dst}$" if dst == "Y" else f"{prefix}Result ${dst}$", dst, step.output)
     return blocks
 
 
@@ -248,13 +257,18 @@ def explain_json(spec) -> dict:
     return out
 
 
-def explain(spec, format: str = "markdown", **_options) -> str:
-    if format == "json":
-        return json.dumps(explain_json(spec), indent=2)
+def document(spec) -> Document:
+    """The worked solution: every step's grids, output size and cells."""
     steps = run(spec)
-    style = STYLES["latex" if format == "latex" else "text"]
     ops = " then ".join(OP_NAMES[s.op.type] for s in steps)
-    blocks, noted = [("title", f"{user_text(spec.title, format)}: {ops}, worked solution")], []
+    blocks, noted = [Heading([User(spec.title), f": {ops}, worked solution"], 1)], []
     for step in steps:
-        blocks += _step_blocks(step, len(steps), style, noted)
-    return write(blocks, format)
+        blocks += _step_blocks(step, len(steps), noted)
+    return Document(blocks)
+
+
+def explain(spec, format: str = "markdown", **_options) -> str:
+    doc = document(spec)
+    if format == "json":
+        return json.dumps({**explain_json(spec), "document": to_json(doc)}, indent=2)
+    return write(doc, format)
