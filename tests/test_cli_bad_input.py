@@ -36,7 +36,6 @@ def test_missing_and_binary_files(command, cli, tmp_path, monkeypatch):
         assert r.code in (1, 2) and "Traceback" not in r.out + r.err, f"{command[0]} {path.name}: {r.out}{r.err}"
 
 
-
 SEED = ROOT / "specs" / "seed"
 WRITERS = [("explain", SEED / "q2-backprop.yaml", "--format", "markdown", "-o"), ("render", SEED / "q3a.yaml", "-o"),
            ("design", SEED / "q6-design.yaml", "--top", "1", "--out"), ("schema", "-o"),

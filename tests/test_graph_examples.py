@@ -97,6 +97,7 @@ class SE(nn.Module):
 class UNet(nn.Module):
     def __init__(self):
         super().__init__()
+
         def two(cin, cout):
             return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(), nn.Conv2d(cout, cout, 3, padding=1),
                                  nn.ReLU())

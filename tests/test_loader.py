@@ -119,7 +119,6 @@ def test_union_of_mapping_or_list_reports_only_the_bad_entry():
     assert "list[str]" not in diags[0].message and "weights.b1='abc'" in diags[0].message
 
 
-
 @pytest.mark.parametrize("text, value", [("1e-3", 0.001), ("-.5e1", -5.0), ("1E3", 1000.0), ("0o17", 15),
                                          ("0x1F", 31), (".NaN", "nan"), ("1_000", "1_000"), ("0b11", "0b11"),
                                          ("2001-01-01", "2001-01-01"), ("!!str 12", "12"), ("'1e-3'", "1e-3")])

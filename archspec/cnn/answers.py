@@ -59,4 +59,3 @@ def grade(spec, rtol: float = 0.0) -> list[AnswerResult]:
         results.append(AnswerResult(f"params.{name}", count, info.params if info else None, rtol, path,
                                     where=located(spec, path), hint=_unknown(name, layers)))
     return results
-

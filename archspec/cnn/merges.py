@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 
 from .base import Layer, Shape, ShapeError, dims
 
+
 def _listed(inputs) -> str:
     return ", ".join(f"{name} gives {dims(shape)}" for name, shape in inputs)
 

@@ -9,7 +9,6 @@ from ..kinds import capability, fact
 from . import write_output
 
 
-
 def _cell(text: str) -> tuple[int, ...]:
     """'2,3' -> (2, 3); 'C,R,Q' for maps with several channels. 1-based, as the worked solutions count."""
     try:

@@ -145,4 +145,3 @@ def _output_problem(rules, space, where) -> Diagnostic | None:
         return Diagnostic("design-impossible", f"the head ends in {getattr(last, 'out_features', '?')} outputs, but "
                           f"the rule output asks for {rules.output[0]}", where + ("output",))
     return None
-

@@ -106,4 +106,3 @@ class Document:
 def pieces(cell) -> list:
     """A table cell or heading as a list of pieces."""
     return cell if isinstance(cell, list) else [cell]
-

@@ -118,4 +118,3 @@ def _forward(net: Network, p: Pass) -> dict[str, float]:
         out[net.pre[n.id]] = p.z[n.id]
         out[n.id] = p.a[n.id]
     return out
-
