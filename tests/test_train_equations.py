@@ -166,7 +166,8 @@ def test_equation_runs_stop_and_resume_as_image_runs_do(cli, tmp_path, monkeypat
 
     monkeypatch.setattr(tabular, "run_epoch", ctrl_c_in_epoch(5))  # long before a second has passed: no checkpoint
     r = cli("train", spec, "--out", tmp_path / "early")
-    assert r.code == 130 and "interrupted during epoch 5; no epoch completed, so the run folder is removed" in r.err
+    assert r.code == 130
+    assert "interrupted during epoch 5; no epoch checkpointed yet, so the run folder is removed" in r.err
     assert "--resume" not in r.err and not (tmp_path / "early").exists()
 
     monkeypatch.setattr(tabular.RowsJob, "checkpoint_every", 0.0)  # a checkpoint each epoch

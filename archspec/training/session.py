@@ -61,12 +61,13 @@ def _plan(ctx: RunContext) -> tuple[dict, bytes]:
     return {"folder": str(folder.path), "resume": resume is not None, "made": [str(p) for p in folder.made]}, blob
 
 
-def _kept(folder: RunFolder, epoch: int) -> str:
+def _kept(ctx: RunContext, state: State) -> str:
     """What a run that stops now leaves: its last checkpoint, or before the first one nothing (``_run`` removes a
     run folder it made)."""
-    if epoch:
-        return f"the checkpoint holds epoch {epoch}"
-    return "no epoch completed" + (", so the run folder is removed" if folder.made else f" in {folder.path}")
+    if ctx.saved:
+        return f"the checkpoint holds epoch {ctx.saved}"
+    return (("no epoch checkpointed yet" if state.epoch else "no epoch completed")
+            + (", so the run folder is removed" if ctx.folder.made else f" in {ctx.folder.path}"))
 
 
 def train(spec, data_dir=None, epochs=None, out=None, sets=(), resume=None, force=False,
@@ -119,6 +120,15 @@ def _run(ctx: RunContext, job: Job) -> Run:
 
 
 def _train_in(ctx: RunContext, job: Job) -> Run:
+    state = _start(ctx, job)
+    _fit(ctx, job, state)
+    if state.epoch < ctx.r.train.epochs and not state.stopped_early:
+        return Run(ctx.folder, None, state)
+    return Run(ctx.folder, finish(ctx, job, state), state)
+
+
+def _start(ctx: RunContext, job: Job) -> State:
+    """The job's data and network, restored from the checkpoint when resuming: the State to continue from."""
     world, console, folder, cfg = ctx.world, ctx.console, ctx.folder, ctx.r.train
     tensors, meta = parse_tensors(ctx.blob) if ctx.plan["resume"] else ({}, {})
     seed_everything(cfg.seed)
@@ -136,6 +146,13 @@ def _train_in(ctx: RunContext, job: Job) -> Run:
     ctx.saved = state.epoch
     job.place()
     console.line(job.start_line())
+    return state
+
+
+def _fit(ctx: RunContext, job: Job, state: State) -> None:
+    """``loop.fit`` with a checkpoint after each epoch (at most every ``job.checkpoint_every`` seconds, and after
+    the last); a divergence, Ctrl-C or lost worker becomes a RunError saying what the run folder holds."""
+    world, folder = ctx.world, ctx.folder
     last_save = time.monotonic()
 
     def on_epoch(st: State, last: bool) -> None:
@@ -150,24 +167,21 @@ def _train_in(ctx: RunContext, job: Job) -> Run:
         ctx.saved, last_save = st.epoch, time.monotonic()
 
     try:
-        fit(job, state, console, on_epoch, ctx.stop_after)
+        fit(job, state, ctx.console, on_epoch, ctx.stop_after)
     except Diverged as exc:
         if not world.leader:
             raise Quiet(str(exc)) from None
         folder.write_history(state.history)
-        raise RunError(f"{exc}\n    {_kept(folder, ctx.saved)}" + (f" (run folder {folder.path})" if ctx.saved
-                                                                      else "")) from None
+        raise RunError(f"{exc}\n    {_kept(ctx, state)}" + (f" (run folder {folder.path})" if ctx.saved else "")) \
+            from None
     except KeyboardInterrupt:
         if not world.leader:
             raise Quiet("interrupted") from None
-        raise RunError(f"interrupted during epoch {state.epoch + 1}; {_kept(folder, ctx.saved)}"
+        raise RunError(f"interrupted during epoch {state.epoch + 1}; {_kept(ctx, state)}"
                        + (f". Continue with: archspec train --resume {folder.path}" if ctx.saved else "")) from None
     except RuntimeError as exc:
         if not (world.distributed and distributed.is_comm_error(exc)):
             raise
         then = distributed.next_step(world, folder.path, ctx.saved)
         raise RunError(distributed.comm_failure(world, exc, f"during epoch {state.epoch + 1}")
-                       + f"; {_kept(folder, ctx.saved)}; {then}") from None
-    if state.epoch < cfg.epochs and not state.stopped_early:
-        return Run(folder, None, state)
-    return Run(folder, finish(ctx, job, state), state)
+                       + f"; {_kept(ctx, state)}; {then}") from None

@@ -165,11 +165,6 @@ def score(model, rows: Rows, loss_fn) -> tuple[float, float, torch.Tensor]:
     return float(loss_fn(out, rows.t)), hits(out, rows.t) / len(rows), out
 
 
-def _shown(epoch: int, epochs: int) -> bool:
-    """Print every epoch of a short run; about 20 lines of a long one."""
-    return epochs <= 20 or epoch in (1, epochs) or epoch % max(1, epochs // 20) == 0
-
-
 class RowsJob(Job):
     """An equation network trained on rows of float64 numbers, in one process on the CPU."""
 
@@ -209,7 +204,8 @@ class RowsJob(Job):
         return loss, acc if self.table.binary else None, out
 
     def shown(self, epoch: int, epochs: int) -> bool:
-        return _shown(epoch, epochs)
+        """Every epoch of a short run; about 20 lines of a long one."""
+        return epochs <= 20 or epoch in (1, epochs) or epoch % max(1, epochs // 20) == 0
 
     def line(self, h: dict, epochs: int) -> str:
         def acc(a):
