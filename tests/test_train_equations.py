@@ -146,3 +146,48 @@ def test_equation_specs_refuse_devices_and_processes_and_need_a_train_block(cli,
     bare.write_text("kind: equations\nequations: y = sigmoid(w1*x1 + b1)\n")
     r = cli("train", bare)
     assert r.code == 1 and "not-trainable" in r.err and "without one" in r.err and "type: samples" in r.err
+
+
+def test_equation_runs_stop_and_resume_as_image_runs_do(cli, tmp_path, monkeypatch):
+    """One place words an interruption and a divergence for every kind: the checkpoint it leaves, or (before
+    the first one) no run folder; the throttled checkpoint (CHECKPOINT_EVERY) is the one named."""
+    from archspec.training import tabular
+
+    spec = tmp_path / "linear.yaml"
+    spec.write_text(LINEAR.format(csv=write_csv(tmp_path / "rows.csv").name))
+    real = tabular.run_epoch
+
+    def ctrl_c_in_epoch(n):
+        def run_epoch(*args, **kwargs):
+            if args[5] == n:  # the epoch argument
+                raise KeyboardInterrupt
+            return real(*args, **kwargs)
+        return run_epoch
+
+    monkeypatch.setattr(tabular, "run_epoch", ctrl_c_in_epoch(5))  # long before a second has passed: no checkpoint
+    r = cli("train", spec, "--out", tmp_path / "early")
+    assert r.code == 130
+    assert "interrupted during epoch 5; no epoch checkpointed yet, so the run folder is removed" in r.err
+    assert "--resume" not in r.err and not (tmp_path / "early").exists()
+
+    monkeypatch.setattr(tabular.RowsJob, "checkpoint_every", 0.0)  # a checkpoint each epoch
+    monkeypatch.setattr(tabular, "run_epoch", ctrl_c_in_epoch(40))
+    cut = tmp_path / "cut"
+    r = cli("train", spec, "--out", cut)
+    assert r.code == 130, r.err
+    assert f"interrupted during epoch 40; the checkpoint holds epoch 39. Continue with: archspec train --resume {cut}" \
+        in r.err
+    monkeypatch.setattr(tabular, "run_epoch", real)
+    r = cli("train", "--resume", cut, "-q")
+    assert r.code == 0, r.err
+    full = tmp_path / "full"
+    assert cli("train", spec, "--out", full, "-q").code == 0
+    a, b = load_tensors(full / "model.safetensors")[0], load_tensors(cut / "model.safetensors")[0]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+    r = cli("train", spec, "--out", tmp_path / "nan", "--set", "train.optimizer.type=sgd", "--set",
+            "train.optimizer.lr=1e200")
+    assert r.code == 1 and ("the loss became inf at epoch 1, step 2 of 4 (learning rate 1e+200); training stopped. "
+                            "Lower the learning rate, e.g. --set train.optimizer.lr=1e+199\n    no epoch completed, "
+                            "so the run folder is removed") in r.err
+    assert not (tmp_path / "nan").exists()

@@ -45,7 +45,8 @@ def preflight(args):
     from .devices import pick_device, precision
     from .folders import RunError, new_folder, read_checkpoint
     from .resolve import resolve
-    from .session import EQUATIONS_ONE_PROCESS, check_batch
+    from .imagejob import check_batch
+    from .tabular import EQUATIONS_ONE_PROCESS
 
     if args.resume is not None and not RunFolder(args.resume)["checkpoint"].is_file():
         raise RunError(f"{RunFolder(args.resume).path} holds no checkpoint to resume "

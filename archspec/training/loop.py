@@ -1,8 +1,8 @@
 """The training loop: optimizers, schedules and losses from tables; batches from the uint8 cache.
 
-``fit`` trains epoch by epoch from a ``State`` (fresh or restored from a
-checkpoint), calls ``on_epoch`` after each complete epoch (the run folder
-writes its checkpoint there) and stops on a non-finite loss with ``Diverged``.
+``fit`` trains any kind's job (``context.Job``: image batches from ``run_epoch`` here, rows in ``tabular``)
+epoch by epoch from a ``State`` (fresh or restored from a checkpoint), calls ``on_epoch`` after each complete
+epoch (the run folder writes its checkpoint there); a non-finite loss stops it with ``Diverged``.
 """
 from __future__ import annotations
 
@@ -291,38 +291,34 @@ def unwatched(cfg, has_val: bool) -> str:
             f"(val_fraction is 0): all {cfg.epochs} epochs train")
 
 
-def fit(model, opt, sched, splits, batches, cfg, state: State, gen, best: dict, console: Console,
-        on_epoch=None, stop_after: int | None = None, world=WORLD1, amp: Precision | None = None, net=None,
-        width: int = 0) -> State:
-    """Train from ``state.epoch`` to ``cfg.epochs`` (or early stop); ``stop_after`` ends after that epoch
-    as an interruption would (for tests of resuming). ``net`` is what trains (the DDP wrapper of ``model``
-    with several ranks); ``model`` is scored and saved."""
-    loss_fn = LOSSES[cfg.loss]
-    train, val = splits["train"], splits.get("val")
-    net = net or model
+def fit(job, state: State, console: Console, on_epoch=None, stop_after: int | None = None) -> State:
+    """Train ``job`` (a ``context.Job``) from ``state.epoch`` to its epochs (or early stop); ``on_epoch(state,
+    last)`` after each complete epoch writes the checkpoint. ``stop_after`` ends after that epoch as an
+    interruption would (for tests of resuming)."""
+    cfg, opt, sched = job.cfg, job.opt, job.sched
     while state.epoch < cfg.epochs and not state.stopped_early:
         epoch = state.epoch + 1
         t0 = time.perf_counter()
         lr = opt.param_groups[0]["lr"]
-        loss, acc, train_s = run_epoch(net, opt, loss_fn, train, batches, cfg, gen, epoch, console,
-                                       world=world, amp=amp)
-        distributed.sync_buffers(world, model)
-        val_loss, val_acc = (score(model, val, batches, loss_fn, world, width)[:2] if val is not None
-                             else (None, None))
+        loss, acc, train_s, n = job.epoch(epoch)
+        val_loss, val_acc = job.score("val")[:2] if "val" in job.splits else (None, None)
         if sched is not None:
             sched.step()
         state.epoch = epoch
         state.train_seconds += train_s
-        state.train_images += len(train)
+        state.train_images += n
         state.history.append({"epoch": epoch, "train_loss": loss, "train_accuracy": acc, "val_loss": val_loss,
                               "val_accuracy": val_acc, "lr": lr, "seconds": time.perf_counter() - t0,
-                              "images_per_second": len(train) / train_s})
+                              "images_per_second": n / train_s if train_s else 0.0})
         if cfg.early_stopping and val_loss is not None:
-            state.stopped_early = early_stop(state, val_loss, cfg.early_stopping, model, best)
-        console.line(epoch_line(state.history[-1], cfg.epochs))
+            state.stopped_early = early_stop(state, val_loss, cfg.early_stopping, job.model, job.best)
+        stop = stop_after is not None and epoch >= stop_after
+        last = epoch == cfg.epochs or state.stopped_early or stop
+        if last or job.shown(epoch, cfg.epochs):
+            console.line(job.line(state.history[-1], cfg.epochs))
         if on_epoch is not None:
-            on_epoch(state)
-        if stop_after is not None and epoch >= stop_after:
+            on_epoch(state, last)
+        if stop:
             break
     return state
 
