@@ -171,7 +171,7 @@ def test_weights_written_before_digests_load_with_a_note(cli, run, trained):  # 
 def test_a_linked_folder_does_not_count_another_class_again(tmp_path):
     from PIL import Image
 
-    from archspec.training.config import ImageFolder
+    from archspec.train_config import ImageFolder
     from archspec.training.data import load
 
     data = tmp_path / "data"

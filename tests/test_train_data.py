@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from archspec.training.config import Digits, ImageFolder
+from archspec.train_config import Digits, ImageFolder
 from archspec.training.data import DataError, load, split_indices
 from archspec.training.images import BadImage, decode
 from archspec.training.synthetic import write_image_folder

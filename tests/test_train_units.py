@@ -159,7 +159,7 @@ def test_predict_refuses_a_top_below_one(cli, tmp_path):
 
 def test_closed_form_learning_rates_match_torchs_schedulers():
     """A forced resume sets the lr a changed schedule gives after N epochs: the same as torch stepping N times."""
-    from archspec.training.config import Schedule
+    from archspec.train_config import Schedule
     from archspec.training.loop import LR_AFTER, SCHEDULES
 
     for rule in (Schedule(type="step", step_size=2, gamma=0.5), Schedule(type="cosine", min_lr=0.001)):

@@ -9,7 +9,7 @@ from pydantic import Field
 from ..diagnostics import Diagnostic
 from ..limits import LAYERS
 from ..specbase import FilePath, PositiveInt, SpecBase
-from ..training.config import TrainConfig
+from ..train_config import TrainConfig
 from .answers import CnnAnswers
 from .blocks import BlockDef, origins_of
 from .layers import AnyLayer

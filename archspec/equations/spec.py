@@ -15,7 +15,7 @@ from pydantic import Field, FiniteFloat
 from ..diagnostics import Diagnostic, did_you_mean, errors
 from ..limits import NEURONS
 from ..specbase import SpecBase, Strict
-from ..training.config import EquationTrain
+from ..train_config import EquationTrain
 from .lower import Network, lower
 from .names import ROLES, Located, classify
 from .parser import ParseError, parse_equation

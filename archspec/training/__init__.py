@@ -14,8 +14,16 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import threading
 from contextlib import contextmanager
+
+from ..extras import need
+from ..specbase import SpecBase
+from ..validation import load
+
+# Every import of torch (and of the modules below that import it) waits inside a function, after need("torch")
+# names the missing extra: importing this package stays cheap and works without the [train] extra.
 
 _ONE_AT_A_TIME = threading.Lock()
 
@@ -33,9 +41,8 @@ def train(spec=None, data_dir=None, epochs=None, out=None, sets=(), resume=None,
     worker processes through torchrun (as ``archspec train --nproc``): the Run then holds the folder and its
     metrics (``state`` is None). Raises SpecError (located problems of the spec), OverrideError (a bad
     argument value), RunError (the run cannot start or continue, or a worker failed), MissingExtra."""
-    from ..extras import need
-
     need("torch")
+    # torch (see the top)
     from .distributed import DEFAULT_TIMEOUT
     from .loop import Console
     from .session import train as _train
@@ -47,7 +54,7 @@ def train(spec=None, data_dir=None, epochs=None, out=None, sets=(), resume=None,
     sets = _sets(sets)
     with _ONE_AT_A_TIME, _kept_global_state():
         if nproc is not None or max_restarts:
-            from .launch import train_processes
+            from .launch import train_processes  # torchrun's launcher
 
             return train_processes(spec, data_dir=data_dir, epochs=epochs, out=out, sets=sets, resume=resume,
                                    force=force, quiet=quiet, device=device, precision=precision, nproc=nproc,
@@ -64,10 +71,8 @@ def evaluate(spec, weights=None, data_dir=None, split="test", out=None, sets=())
     ``evaluate("runs/digits")``; or a spec file with ``weights`` (a model.safetensors). ``data_dir``: another
     image folder of the training layout; ``split``: test, val, train or all; ``out``: a folder for the report
     files; ``sets``: overrides as in ``train``. Raises InferenceError, SpecError, OverrideError."""
-    from ..extras import need
-
     need("torch")
-    from .inference import evaluate as _evaluate
+    from .inference import evaluate as _evaluate  # torch
 
     return _evaluate(_spec_file(spec, "evaluate"), _weights(weights), data_dir=data_dir, split=split,
                      out=out, sets=_sets(sets))
@@ -79,10 +84,8 @@ def predict(spec, weights=None, images=None, top=3):
 
     ``spec`` as in ``evaluate``: ``predict("runs/digits", images=["img.png"])``. ``images``: one path or a
     list of paths; a folder stands for the files below it. Raises InferenceError, SpecError."""
-    from ..extras import need
-
     need("torch")
-    from .inference import predict as _predict
+    from .inference import predict as _predict  # torch
 
     return _predict(_spec_file(spec, "predict"), _weights(weights), _images(images), top=top)
 
@@ -90,6 +93,7 @@ def predict(spec, weights=None, images=None, top=3):
 def _folder(where, what: str):
     """A path from a path, a RunFolder or the Run that ``train`` returned (its folder); ``what`` begins the
     TypeError for anything else."""
+    # torch: folders reads devices
     from .folders import Run
     from .runfolder import RunFolder
 
@@ -107,9 +111,6 @@ TAKES = {"train": "train() takes a spec file (str or os.PathLike) or a loaded sp
 
 def _spec_file(spec, what: str):
     """A path as it is (a Run as its folder), or the file a loaded spec was read from, unedited since."""
-    from ..specbase import SpecBase
-    from ..validation import load
-
     if not isinstance(spec, SpecBase):
         return _folder(spec, TAKES[what])
     if not os.path.isfile(spec.file):
@@ -148,8 +149,7 @@ def _sets(sets) -> list[str]:
 @contextmanager
 def _kept_global_state():
     """Python's, numpy's and torch's random generators and cuDNN's flags as they were before training."""
-    import random
-
+    # torch and numpy: only when a run starts
     import numpy as np
     import torch
 

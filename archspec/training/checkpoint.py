@@ -15,6 +15,7 @@ from dataclasses import asdict
 import numpy as np
 import torch
 
+from .distributed import all_gather_bytes
 from .loop import State, retune
 from .runfolder import load_tensors, save_tensors
 
@@ -77,8 +78,6 @@ def set_rng_states(tensors: dict, meta: dict, gen: torch.Generator) -> None:
 def rank_rng_states(world) -> dict:
     """Every rank's torch (and CUDA) RNG state, for rank 0 to save: ``rng.torch.rank<r>`` (r >= 1).
     Collective: all ranks call it."""
-    from .distributed import all_gather_bytes
-
     if not world.distributed:
         return {}
     out = {}

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
+from PIL import Image
 
 from ..diagnostics import printable
 from ..tables import table
@@ -235,8 +237,6 @@ def split_indices(labels: np.ndarray, val_fraction: float, test_fraction: float,
 
 
 def _tensors(items: list[tuple[str, np.ndarray, int]]) -> Split:
-    import torch
-
     x = np.stack([a for _, a, _ in items]) if items else np.zeros((0, 1, 1, 1), np.uint8)
     x = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))  # N x H x W x C -> N x C x H x W
     return Split(x, torch.tensor([y for _, _, y in items], dtype=torch.int64), [f for f, _, _ in items])
@@ -250,8 +250,7 @@ def _split_items(items, cfg, seed, classes) -> dict[str, list]:
 
 def load_digits(cfg, shape: tuple, seed: int) -> DataSet:
     """scikit-learn's 1,797 digits (0..16 per pixel) as uint8 0..255, resized/repeated to ``shape``."""
-    from PIL import Image
-    from sklearn.datasets import load_digits as sk_digits
+    from sklearn.datasets import load_digits as sk_digits  # scikit-learn takes about a second to import
 
     d = sk_digits()
     imgs = np.round(d.images * (255 / 16)).astype(np.uint8)  # N x 8 x 8

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import torch
+import torch.distributed as dist  # loaded with torch itself
 
 DEFAULT_TIMEOUT = 600  # seconds a collective may wait for the other ranks before the run fails
 FOLDER_KEY = "archspec/run_folder"  # in torchrun's store (kept across restarts): the folder this job trains in
@@ -63,8 +64,6 @@ def init(world: World, device: torch.device, timeout: float = DEFAULT_TIMEOUT) -
 
     The group's keys live under a prefix per restart: torchrun keeps one store across restarts, and a
     restarted rank reading the previous attempt's gloo addresses would wait for a dead peer."""
-    import torch.distributed as dist
-
     world = replace(world, timeout=timeout)
     if not world.distributed:
         return world
@@ -79,16 +78,12 @@ def init(world: World, device: torch.device, timeout: float = DEFAULT_TIMEOUT) -
 
 
 def close(world: World) -> None:
-    import torch.distributed as dist
-
     if world.distributed and dist.is_initialized():
         dist.destroy_process_group()
 
 
 def is_comm_error(exc: BaseException) -> bool:
     """A failed or timed-out collective (a peer died or hung), as opposed to a bug in this process."""
-    import torch.distributed as dist
-
     return isinstance(exc, dist.DistError) or (
         isinstance(exc, RuntimeError) and any(w in str(exc).lower() for w in COMM_WORDS))
 
@@ -128,8 +123,6 @@ def recall(world: World, key: str) -> str | None:
 
 def broadcast_bytes(world: World, data: bytes | None) -> bytes:
     """Rank 0's ``data`` on every rank."""
-    import torch.distributed as dist
-
     if not world.distributed:
         return data
     size = torch.tensor([len(data) if world.leader else 0], dtype=torch.int64, device=world.device)
@@ -163,8 +156,6 @@ def leader_decides(world: World, decide):
 
 def all_gather_bytes(world: World, data: bytes) -> list[bytes]:
     """Every rank's ``data`` (any lengths), in rank order."""
-    import torch.distributed as dist
-
     if not world.distributed:
         return [data]
     size = torch.tensor([len(data)], dtype=torch.int64, device=world.device)
@@ -231,8 +222,6 @@ def chunk(n: int, world: World) -> slice:
 
 def sum_rows(world: World, rows: torch.Tensor) -> list[list[float]]:
     """A (steps x k) tensor summed element-wise over the ranks, as Python floats (one host sync)."""
-    import torch.distributed as dist
-
     if world.distributed:
         rows = rows.to(world.device)
         dist.all_reduce(rows)
@@ -241,8 +230,6 @@ def sum_rows(world: World, rows: torch.Tensor) -> list[list[float]]:
 
 def gather_rows(world: World, rows: torch.Tensor, n: int) -> torch.Tensor:
     """Every rank's ``chunk`` of rows (K columns, on the CPU), concatenated back into all n rows in order."""
-    import torch.distributed as dist
-
     if not world.distributed:
         return rows
     per = -(-n // world.size)
@@ -255,8 +242,6 @@ def gather_rows(world: World, rows: torch.Tensor, n: int) -> torch.Tensor:
 
 def sync_buffers(world: World, model) -> None:
     """Rank 0's buffers (batch-norm running statistics) on every rank, as DDP does before each forward."""
-    import torch.distributed as dist
-
     if world.distributed:
         for b in model.buffers():
             dist.broadcast(b.data, 0)

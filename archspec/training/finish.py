@@ -15,7 +15,7 @@ from .runfolder import save_tensors
 
 def peak_rss_mb() -> float | None:
     try:
-        import resource
+        import resource  # Unix only
     except ImportError:  # pragma: no cover - Windows
         return None
     kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -5,7 +5,10 @@ import json
 import sys
 from dataclasses import dataclass
 
+import yaml
+
 from ..diagnostics import ArchspecError
+from . import checkpoint
 from .devices import RUNTIME_KEYS
 from .loop import State
 from .resolve import Resolved, differences
@@ -115,8 +118,6 @@ def read_checkpoint(folder: RunFolder, r: Resolved, force: bool) -> tuple[bytes,
 
 def restore(folder: RunFolder, *args, **kwargs) -> State:
     """``checkpoint.restore``; a checkpoint that does not fit the spec, or was damaged, is a RunError."""
-    from . import checkpoint
-
     try:
         return checkpoint.restore(*args, **kwargs)
     except (RuntimeError, KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
@@ -153,7 +154,5 @@ def new_folder(r: Resolved, out, force: bool) -> RunFolder:
 
 
 def write_spec(folder: RunFolder, r: Resolved) -> None:
-    import yaml
-
     folder.write("spec", "# resolved spec of this run (overrides applied, defaults filled in)\n"
                  + yaml.safe_dump(r.resolved(), sort_keys=False))

@@ -9,6 +9,9 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from ..loader import open_read
 
 MAX_PIXELS = 64 * 1024 * 1024  # larger images are refused before decoding (decompression-bomb guard)
 MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}  # channels -> Pillow mode
@@ -28,8 +31,6 @@ def eight_bit(im):
     convert('L') clips every value over 255, which made 16-bit scans decode almost white. Floating-point
     pixels (mode F, e.g. TIFF) are read as 0..1, the convention of float images; convert('L') rounded them to
     0 or 1 (black). Floats outside 0..1 have no range to scale by and are refused."""
-    from PIL import Image
-
     if im.mode == "F":
         values = np.asarray(im, dtype=np.float64)
         if not (np.isfinite(values).all() and values.min() >= 0 and values.max() <= 1):
@@ -43,10 +44,6 @@ def eight_bit(im):
 
 def decode(path, shape: tuple, interpolation: str = "bilinear") -> np.ndarray:
     """File -> H x W x C uint8 array (converted to the channel count, resized); raises BadImage."""
-    from PIL import Image, UnidentifiedImageError
-
-    from ..loader import open_read
-
     h, w, c = shape
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -10,6 +10,7 @@ import torch
 
 from ..diagnostics import ArchspecError
 from ..kinds import fact
+from ..torchbuild import build
 from .data import DataError, files_under, image_shape, load as load_data
 from .images import BadImage, decode
 from .loop import LOSSES, Batches, predict as outputs
@@ -96,8 +97,6 @@ def spec_and_weights(spec, weights=None) -> tuple[Path, Path]:
 def load_model(spec, weights, data_dir=None, sets=()) -> Loaded:
     """The spec's network with trained weights (safetensors only); refuses weights of another shape.
     ``spec`` may be a run folder and then ``weights`` None (see ``spec_and_weights``)."""
-    from ..torchbuild import build
-
     spec, weights = spec_and_weights(spec, weights)
     r = resolve(spec, data_dir=data_dir, sets=sets)
     if fact(r.spec.kind, "trains") != "images":

@@ -15,10 +15,21 @@ import os
 import socket
 import sys
 import uuid
+from argparse import Namespace
+
+from torch.distributed.elastic.multiprocessing.api import SignalException
+from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
 from ..kinds import fact
+from .devices import pick_device, precision
 from .distributed import DEFAULT_TIMEOUT, World
+from .folders import RunError, finished, finished_line, new_folder, read_checkpoint
+from .imagejob import check_batch
+from .resolve import OverrideError, resolve
 from .runfolder import RunFolder, parse_tensors
+from .session import Run
+from .tabular import EQUATIONS_ONE_PROCESS
 
 
 def free_port() -> int:
@@ -42,12 +53,6 @@ def worker_args(args, folder: RunFolder, resume: bool) -> list[str]:
 
 def preflight(args):
     """(resolved spec, run folder, resuming?) or an error: what every worker would otherwise report."""
-    from .devices import pick_device, precision
-    from .folders import RunError, new_folder, read_checkpoint
-    from .resolve import resolve
-    from .imagejob import check_batch
-    from .tabular import EQUATIONS_ONE_PROCESS
-
     if args.resume is not None and not RunFolder(args.resume)["checkpoint"].is_file():
         raise RunError(f"{RunFolder(args.resume).path} holds no checkpoint to resume "
                        f"({RunFolder(args.resume)['checkpoint'].name} is missing)")
@@ -96,9 +101,6 @@ def describe(failures: dict) -> str:
 
 def launch(args) -> int:
     """``archspec train --nproc``: the exit status; a mistake found before launching is printed here."""
-    from .resolve import OverrideError
-    from .session import RunError
-
     try:
         return start(args)[1]
     except (RunError, OverrideError) as exc:  # a SpecError propagates: the command prints it located
@@ -109,8 +111,6 @@ def launch(args) -> int:
 def start(args) -> tuple[RunFolder, int]:
     """Check (raising RunError, OverrideError, SpecError), choose the run folder, launch the workers and
     wait for them: (run folder, exit status)."""
-    from .folders import finished, finished_line
-
     nproc = args.nproc or 1
     r, folder, resume = preflight(args)
     if resume and (done := finished(folder, r, args.force)):
@@ -128,10 +128,6 @@ def start(args) -> tuple[RunFolder, int]:
 
 
 def _launch(args, folder: RunFolder, resume: bool, nproc: int) -> int:
-    from torch.distributed.elastic.multiprocessing.api import SignalException
-    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
-    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
-
     config = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=f"archspec-{uuid.uuid4().hex[:12]}",
                           rdzv_backend="c10d", rdzv_endpoint=f"127.0.0.1:{free_port()}", local_addr="127.0.0.1",
                           rdzv_configs={"timeout": int(args.timeout or DEFAULT_TIMEOUT)},
@@ -164,10 +160,6 @@ def _launch(args, folder: RunFolder, resume: bool, nproc: int) -> int:
 def train_processes(spec, data_dir=None, epochs=None, out=None, sets=(), resume=None, force=False, quiet=False,
                     device=None, precision=None, nproc=None, max_restarts=0, timeout=None):
     """``archspec.train(..., nproc=N)``: launch as the command does; a Run of the finished folder."""
-    from argparse import Namespace
-
-    from .session import Run, RunError
-
     args = Namespace(spec=None if spec is None else str(spec), data=data_dir, epochs=epochs, out=out, sets=list(sets),
                      resume=resume, force=force, quiet=quiet, device=device, precision=precision, nproc=nproc,
                      max_restarts=max_restarts, timeout=timeout)

@@ -19,7 +19,7 @@ def classification(y_true, y_pred, classes: list[str]) -> dict:
     """Accuracy, per-class precision/recall/f1/support, the report text and the confusion matrix. A class
     that neither occurs nor is predicted (new images of some classes) stays out of the text and the macro
     average, as in scikit-learn's default, instead of averaging in zeros; per_class lists it with support 0."""
-    from sklearn.metrics import classification_report, confusion_matrix
+    from sklearn.metrics import classification_report, confusion_matrix  # about a second: predict needs none
 
     labels = list(range(len(classes)))
     present = sorted({int(v) for v in (*np.asarray(y_true).tolist(), *np.asarray(y_pred).tolist())}) or labels
@@ -100,7 +100,7 @@ def _quiet_glyphs(plot):
 def _figure(**options):
     """A matplotlib Figure drawn without pyplot (it saves through Agg): the backend of the process that trains
     (a notebook's inline one) stays as it was, and no global figure list is touched."""
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # matplotlib only to draw (evaluate and predict may not)
 
     return Figure(**options)
 
@@ -109,7 +109,7 @@ def _figure(**options):
 def plot_curves(history: list[dict], path, title: str, best_epoch: int | None = None) -> None:
     """Loss and accuracy per epoch, train and validation, side by side (loss alone when no epoch has an
     accuracy, as for equation networks fitting real-valued targets)."""
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter  # matplotlib only to draw
 
     epochs = [h["epoch"] for h in history]
     panels = [("loss", "loss")] + ([("accuracy", "accuracy")] if any(h.get("train_accuracy") is not None

@@ -16,7 +16,8 @@ from pathlib import Path
 from ..diagnostics import ArchspecError, Diagnostic, SpecError, did_you_mean
 from ..kinds import fact
 from ..loader import Document, load_file, load_text
-from .config import CHECKED_WITH, ImageFolder, Optimizer, TrainConfig
+from ..validation import parse_document
+from ..train_config import CHECKED_WITH, ImageFolder, Optimizer, TrainConfig
 
 SHARED_DATASET_KEYS = ("val_fraction", "test_fraction", "normalize", "augment")
 
@@ -164,8 +165,6 @@ def apply_overrides(data: dict, data_dir=None, epochs=None, sets=(), runtime=Non
 
 def resolve(path, data_dir=None, epochs=None, sets=(), runtime=None) -> Resolved:
     """Load ``path``, apply the overrides, validate; raises SpecError or OverrideError."""
-    from ..validation import parse_document
-
     doc = load_file(path)
     data = copy.deepcopy(doc.data)
     given = {k: v for k, v in (runtime or {}).items() if v is not None}

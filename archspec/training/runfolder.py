@@ -14,7 +14,11 @@ import re
 import time
 from pathlib import Path
 
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load, save
+
 from ..diagnostics import ArchspecError
+from .digest import sealed, verify
 
 FILES = {
     "spec": "spec.yaml",  # the resolved spec (overrides applied, defaults filled in)
@@ -134,10 +138,6 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 def save_tensors(path: Path, tensors: dict, meta: dict) -> None:
     """tensors + JSON metadata -> one safetensors file, atomically."""
-    from safetensors.torch import save
-
-    from .digest import sealed
-
     data = sealed(save, {k: v.detach().cpu().contiguous() for k, v in tensors.items()}, {META_KEY: json.dumps(meta)})
     try:
         atomic_write(path, data)
@@ -155,11 +155,6 @@ class FolderError(ArchspecError):
 
 def parse_tensors(data: bytes, name: str = "checkpoint") -> tuple[dict, dict]:
     """(tensors, metadata JSON) from the bytes of a safetensors file (e.g. a checkpoint rank 0 read)."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load
-
-    from .digest import verify
-
     try:
         tensors = load(data)
         head = json.loads(data[8:8 + int.from_bytes(data[:8], "little")])
@@ -180,8 +175,6 @@ def _object(meta, name) -> dict:
 def load_tensors(path, tensors: bool = True) -> tuple[dict, dict]:
     """(tensors, metadata JSON) from a safetensors file; safetensors has no code to run (no pickle).
     ``tensors=False`` reads the header only (no tensors: {})."""
-    from safetensors import SafetensorError, safe_open
-
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"no such file: {path}")
@@ -191,8 +184,6 @@ def load_tensors(path, tensors: bool = True) -> tuple[dict, dict]:
             head = fh.metadata() or {}
             meta = json.loads(head.get(META_KEY, "{}"))
         if tensors:
-            from .digest import verify
-
             verify(path.read_bytes(), head, str(path), WeightsError)
     except (SafetensorError, OSError, ValueError) as exc:
         raise WeightsError(f"{path} is not a readable safetensors file ({exc})") from None

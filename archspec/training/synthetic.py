@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 
 def _grid(size: int):
@@ -44,8 +45,6 @@ def patterns(per_class: int, size: int = 16, classes: int = 3, seed: int = 0):
 
 def write_image_folder(root, per_class: int = 20, size: int = 16, classes: int = 3, seed: int = 0) -> Path:
     """root/<class>/<i>.png for each synthetic class; returns ``root``."""
-    from PIL import Image
-
     root = Path(root)
     images, labels, names = patterns(per_class, size, classes, seed)
     counters = dict.fromkeys(names, 0)

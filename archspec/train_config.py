@@ -1,4 +1,7 @@
-"""The ``train:`` block of a spec (pure pydantic; importing it never imports torch)."""
+"""The ``train:`` block of a spec (pure pydantic; importing it never imports torch).
+
+It sits beside the spec models, not in ``archspec.training``: the models read it, and that package's
+``__init__`` loads specs (``archspec.validation``), so a module inside it would make an import circle."""
 from __future__ import annotations
 
 from typing import Annotated, Literal, Optional, Union
@@ -6,8 +9,8 @@ from typing import Annotated, Literal, Optional, Union
 from pydantic import Field, FiniteFloat, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from ..diagnostics import Diagnostic
-from ..specbase import FilePath, PositiveInt, Strict
+from .diagnostics import Diagnostic
+from .specbase import FilePath, PositiveInt, Strict
 
 Fraction = Annotated[float, Field(ge=0, lt=1)]
 Seed = Annotated[int, Field(ge=0, lt=2**63, description="random seed: an integer from 0 to 2**63 - 1 (torch's range)")]
