@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 import sys
+import webbrowser
 
 from . import int_in
 
@@ -28,6 +29,7 @@ def _loopback(host: str) -> bool:
 
 
 def run(args) -> int:
+    # the serve page's modules (http.server, the API) load only for archspec serve
     from ..serve import make_server
     from ..serve.documents import DocumentError
 
@@ -44,8 +46,6 @@ def run(args) -> int:
               "can read the specs" + (" and save over them" if args.spec else ""), file=sys.stderr)
     print(f"archspec serve: {srv.url} (Ctrl+C stops)", flush=True)
     if args.open:
-        import webbrowser
-
         webbrowser.open(srv.url)
     try:
         srv.serve_forever()
