@@ -13,7 +13,6 @@ from ..training.config import TrainConfig
 from .answers import CnnAnswers
 from .blocks import BlockDef, origins_of
 from .layers import AnyLayer
-from .lower import lower as to_graph
 from .rules import Constraints, check_rules, load_rules_file, rule_problems
 from .search import SearchConfig
 from .shapes import ShapeReport, infer, layer_names
@@ -108,7 +107,9 @@ class CnnSpec(SpecBase):
 
     def lower(self):
         """The IR graph: an input node, then one node per layer with its resolved attributes and shapes."""
-        return to_graph(self.title, self.input_shape, self.layers, self.uses())
+        from .lower import lower  # validate never lowers: the IR's modules load for the back ends only
+
+        return lower(self.title, self.input_shape, self.layers, self.uses())
 
 
 class RulesSpec(SpecBase):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import ipaddress
 import sys
-import webbrowser
 
 from . import int_in
 
@@ -46,6 +45,8 @@ def run(args) -> int:
               "can read the specs" + (" and save over them" if args.spec else ""), file=sys.stderr)
     print(f"archspec serve: {srv.url} (Ctrl+C stops)", flush=True)
     if args.open:
+        import webbrowser  # start-up: webbrowser imports subprocess (about 5 ms); every CLI start loads this module
+
         webbrowser.open(srv.url)
     try:
         srv.serve_forever()

@@ -14,7 +14,6 @@ from typing import Annotated, Literal, Optional
 from pydantic import Field, ValidationError
 
 from ..diagnostics import Diagnostic
-from ..ir import Edge, Graph, Node
 from ..model_errors import pydantic_diagnostics
 from ..limits import OPERATIONS
 from ..specbase import Pair, SpecBase
@@ -111,6 +110,8 @@ class FeatureMapSpec(SpecBase):
 
     def lower(self):
         """IR: the input map, then one node per operation."""
+        from ..ir import Edge, Graph, Node  # validate never lowers: the IR loads for the back ends only
+
         nodes = [Node("input", "input", attrs={"size": size(self.input_map())}, path=("input",))]
         for i, (op, base) in enumerate(self.steps()):
             nodes.append(Node(f"step{i + 1}", op.type, (Edge(nodes[-1].id),), {"op": op}, base))
