@@ -12,6 +12,7 @@ argument type is a TypeError.
 """
 from __future__ import annotations
 
+from . import diagrams
 from .diagnostics import ArchspecError, Diagnostic, Report, SpecError
 from .torchbuild import build
 from .training import evaluate, predict, train
@@ -25,8 +26,6 @@ __all__ = ["ArchspecError", "Diagnostic", "Report", "SpecError", "build", "check
 def render(spec, **options):
     """The spec's diagram (a loaded spec, a path or YAML text) as a ``graphviz.Digraph``: see
     ``archspec.diagrams.render`` for the options. Raises SpecError for an invalid spec."""
-    from . import diagrams
-
     return diagrams.render(load(spec), **options)
 
 

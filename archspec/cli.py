@@ -13,16 +13,16 @@ import os
 import sys
 import warnings
 
+from . import __version__
 from .diagnostics import ArchspecError, SpecError
 from .extras import TRAIN_EXTRA, MissingExtra, missing, need  # noqa: F401 (need, MissingExtra: also from here)
+from .terminal import escaping, last_resort, show_warning
 
 COMMANDS = ("validate", "shapes", "explain", "check", "render", "design", "compile", "train", "evaluate", "predict",
             "schema", "serve")
 
 
 def parser() -> argparse.ArgumentParser:
-    from . import __version__
-
     p = argparse.ArgumentParser(prog="archspec", description="Everything about a neural network from one YAML spec.",
                                 epilog="'archspec COMMAND --help' tells more about a command.")
     p.add_argument("--version", action="version", version=f"archspec {__version__}")
@@ -33,8 +33,6 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .terminal import escaping, last_resort, show_warning
-
     for stream in (sys.stdout, sys.stderr):  # a non-UTF-8 locale prints sigma as \u03c3 instead of failing
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")

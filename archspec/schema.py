@@ -5,6 +5,7 @@ from typing import Annotated, Union
 
 from pydantic import Field, TypeAdapter
 
+from .cnn.blocks import BlockUse
 from .kinds import available_kinds, model_for
 
 
@@ -21,8 +22,6 @@ def json_schema() -> dict:
 def _allow_block_uses(schema: dict) -> None:
     """A cnn layer entry may also use a block ({block: NAME, ...}): expansion happens before the model reads
     the layers, so the model itself never sees one; editors should accept it."""
-    from .cnn.blocks import BlockUse
-
     use = TypeAdapter(BlockUse).json_schema(by_alias=True, ref_template="#/$defs/{model}")
     schema["$defs"]["BlockUse"] = use
     layers = schema["$defs"]["CnnSpec"]["properties"]["layers"]

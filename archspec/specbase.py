@@ -8,7 +8,7 @@ from typing import Annotated, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, SpecError
 from .kinds import capability
 from .limits import SIZE, no_nul, rule_number
 
@@ -72,8 +72,6 @@ class SpecBase(Strict):
 
     def error(self, diagnostics: list[Diagnostic]):
         """A SpecError of problems found after loading (e.g. while computing), at their lines where known."""
-        from .diagnostics import SpecError
-
         placed = [self._source.place(d) if self._source is not None else d for d in diagnostics]
         return SpecError(placed, self._file)
 

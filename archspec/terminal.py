@@ -14,6 +14,7 @@ import os
 import sys
 import tempfile
 import traceback
+import warnings
 
 _CONTROLS = [c for c in range(0x20) if chr(c) not in "\n\t"] + list(range(0x7F, 0xA0))
 _BIDI = list(range(0x202A, 0x202F)) + list(range(0x2066, 0x206A))
@@ -49,8 +50,6 @@ def escaping(stream):
 
 def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """warnings.showwarning for the CLI: archspec's own notes on one line, other warnings as Python shows them."""
-    import warnings
-
     if category.__module__.startswith("archspec."):
         print(f"archspec: note: {message}", file=file or sys.stderr)
     else:

@@ -70,7 +70,7 @@ def check_file(path) -> Report:
 def load(source) -> object:
     """A validated spec from a path (str or os.PathLike) or YAML text (a str with a newline); a spec that is
     already loaded is returned as it is. Raises SpecError (every located diagnostic) or TypeError."""
-    from .specbase import SpecBase
+    from .specbase import SpecBase  # specbase loads pydantic's models (about 85 ms): not on `import archspec`
 
     if isinstance(source, SpecBase):
         return source

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path as FsPath
 from typing import Annotated, Optional, Union
 
-from pydantic import Field, ValidationError, create_model
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, create_model
 
 from ..diagnostics import Diagnostic, SpecError, did_you_mean, path_text
 from ..loader import load_file
@@ -116,8 +116,6 @@ def _settings(type_name: str) -> set[str]:
 @lru_cache(maxsize=None)
 def _value_check(type_name: str, param: str):
     """A strict pydantic validator of one layer setting (its type and bounds, as in a spec)."""
-    from pydantic import ConfigDict, TypeAdapter
-
     f = BY_TYPE[type_name].model_fields[param]
     kind = Annotated[(f.annotation, *f.metadata)] if f.metadata else f.annotation
     return TypeAdapter(kind, config=ConfigDict(strict=True))

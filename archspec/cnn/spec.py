@@ -107,7 +107,7 @@ class CnnSpec(SpecBase):
 
     def lower(self):
         """The IR graph: an input node, then one node per layer with its resolved attributes and shapes."""
-        from .lower import lower
+        from .lower import lower  # validate never lowers: the IR's modules load for the back ends only
 
         return lower(self.title, self.input_shape, self.layers, self.uses())
 

@@ -6,12 +6,13 @@ import math
 import sys
 from pathlib import Path
 
+from ..kinds import capability
+from ..validation import check_file
+
 
 def load_or_report(path: str, warnings: bool = False):
     """A valid spec, or print its diagnostics and return None (the caller exits 1); ``warnings``: print
     those of a valid spec too."""
-    from ..validation import check_file
-
     report = check_file(path)
     if not report.valid or (warnings and report.diagnostics):
         print(report.text(), file=sys.stderr)
@@ -24,8 +25,6 @@ def add_format(p, choices, default):
 
 def spec_with(path: str, what: str, command: str, warnings: bool = False):
     """(spec, the kind's ``what`` function) or (None, exit code) after saying why on stderr."""
-    from ..kinds import capability
-
     spec = load_or_report(path, warnings)
     if spec is None:
         return None, 1

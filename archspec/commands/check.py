@@ -18,7 +18,7 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..answers import format_results
+    from ..answers import format_results  # start-up: the CLI registers every command, the command's work loads on use
 
     spec, grade = spec_with(args.spec, "answers", "check", warnings=True)  # e.g. an answer that names nothing
     if spec is None:

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from ..kinds import capability
+from ..torchbuild import build
 from . import load_or_report, write_output
 
 
@@ -22,11 +23,10 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..torchbuild import build
-    from ..torchbuild.export import ExportError, export_onnx, summary
+    from ..torchbuild.export import ExportError, export_onnx, summary  # start-up: the command's work loads on use
 
     if Path(args.spec).is_dir():  # a run folder: export what it trained
-        from ..training.inference import InferenceError, spec_and_weights
+        from ..training.inference import InferenceError, spec_and_weights  # pulls in torch: only for a run folder
 
         try:
             args.spec, args.weights = spec_and_weights(args.spec, args.weights)
@@ -40,12 +40,12 @@ def run(args) -> int:
     if args.code and generate is None:
         print(f"archspec compile: --code writes source for kind cnn; '{spec.kind}' has no generator", file=sys.stderr)
         return 2
-    import torch
+    import torch  # torch only when a model is built: the CLI must start without it
 
     torch.manual_seed(0)  # the same initial weights on every run
     model, trained = build(spec), None
     if args.weights:
-        from ..training.inference import InferenceError, load_weights
+        from ..training.inference import InferenceError, load_weights  # pulls in torch (numpy, safetensors)
 
         try:
             trained = load_weights(model, args.weights, spec)

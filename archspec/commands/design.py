@@ -5,6 +5,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..diagnostics import SpecError
 from . import add_format, int_in, write_output
 
 METRICS = ("params", "macs", "memory", "depth")
@@ -24,7 +25,7 @@ def register(sub):
 
 
 def _overview(designs, by, files, fmt="text") -> str:
-    from ..tables import human, table
+    from ..tables import human, table  # start-up: tables loads the cnn layers, which validate of other kinds skips
 
     def code(x):  # conv 3/2/1 = kernel 3, stride 2, padding 1
         if x.type == "conv2d":
@@ -39,7 +40,7 @@ def _overview(designs, by, files, fmt="text") -> str:
 
 
 def _design_table(d) -> str:
-    from ..tables import dims, table
+    from ..tables import dims, table  # start-up: as in _overview
 
     rows = [[x.index, x.name, x.settings, dims(x.output), f"{x.params:,}", f"{x.macs:,}"] for x in d.report.layers]
     rows.append(["", "total", "", "", f"{d.params:,}", f"{d.macs:,}"])
@@ -54,8 +55,8 @@ def _read(path) -> str | None:
 
 
 def run(args) -> int:
+    # start-up: the CLI registers every command, the design search loads on use
     from ..design import count, load_problem, top
-    from ..diagnostics import SpecError
     from ..design.write import design_yaml, file_name
 
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 
+from ..extras import need
 from . import add_format
 
 
@@ -24,11 +25,10 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..extras import need
-
     need("torch")
+    # training.inference pulls in torch; after need() so that a missing torch is a MissingExtra
     from ..training.inference import InferenceError, evaluate
-    from ..training.resolve import OverrideError
+    from ..training.resolve import OverrideError  # start-up: the command's work loads on use
 
     try:
         result = evaluate(args.spec, args.weights, data_dir=args.data, split=args.split, out=args.out,

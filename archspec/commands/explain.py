@@ -6,6 +6,7 @@ import inspect
 import sys
 from pathlib import Path
 
+from ..diagnostics import SpecError
 from . import int_in, spec_with, write_output
 
 FORMATS = {".md": "markdown", ".tex": "latex", ".json": "json", ".txt": "text"}  # -o extension -> format
@@ -18,8 +19,7 @@ def _steps(text: str) -> int:
 
 
 def _activation(text: str) -> str:
-    from ..diagnostics import SpecError
-    from ..equations.solve import check_activation
+    from ..equations.solve import check_activation  # imported when the option is given, not on every start
 
     try:
         return check_activation(text)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import sys
 
+from ..diagnostics import printable
+from ..extras import need
 from . import add_format, int_in
 
 
@@ -19,9 +21,8 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..extras import need
-
     need("torch")
+    # training.inference pulls in torch; after need() so that a missing torch is a MissingExtra
     from ..training.inference import InferenceError, predict
 
     try:
@@ -29,8 +30,6 @@ def run(args) -> int:
     except InferenceError as exc:
         print(f"archspec predict: {exc}", file=sys.stderr)
         return 1
-    from ..diagnostics import printable
-
     if args.format == "json":
         print(json.dumps(results, indent=2))
     else:

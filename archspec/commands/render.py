@@ -5,7 +5,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..diagnostics import errors
+from ..diagrams import RenderError, render
+from ..diagrams.output import FORMATS, GraphvizMissing, RenderFailed, format_for, write
 from ..kinds import capability, fact
+from ..validation import check_file, spec_files
 from . import write_output
 
 
@@ -21,8 +25,6 @@ def _cell(text: str) -> tuple[int, ...]:
 
 
 def register(sub):
-    from ..diagrams.output import FORMATS
-
     p = sub.add_parser("render", help="draw specs as diagrams (svg, png, pdf or dot)",
                        description="Draw each spec: equation networks neuron by neuron, CNNs layer by layer "
                                    "(layers that break a design rule in red), feature maps cell by cell.")
@@ -49,8 +51,6 @@ def register(sub):
 
 def _targets(args, files) -> list[tuple[Path, str, str]] | str:
     """[(spec, target, format)] or a usage message."""
-    from ..diagrams.output import format_for
-
     out = args.output
     several = len(files) > 1 or any(Path(s).is_dir() for s in args.specs)
     if out == "-":
@@ -92,11 +92,6 @@ def _options(args, kind: str) -> tuple[dict, list[str]]:
 
 
 def run(args) -> int:
-    from ..diagnostics import errors
-    from ..diagrams import RenderError, render
-    from ..diagrams.output import GraphvizMissing, RenderFailed, write
-    from ..validation import check_file, spec_files
-
     files = spec_files(args.specs)
     missing = [str(f) for f in files if not f.exists()]
     if missing or not files:

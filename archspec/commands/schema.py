@@ -14,7 +14,7 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..schema import json_schema
+    from ..schema import json_schema  # start-up: the CLI registers every command, the command's work loads on use
 
     text = json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
     if args.output:

@@ -28,6 +28,7 @@ def _loopback(host: str) -> bool:
 
 
 def run(args) -> int:
+    # the serve page's modules (http.server, the API) load only for archspec serve
     from ..serve import make_server
     from ..serve.documents import DocumentError
 
@@ -44,7 +45,7 @@ def run(args) -> int:
               "can read the specs" + (" and save over them" if args.spec else ""), file=sys.stderr)
     print(f"archspec serve: {srv.url} (Ctrl+C stops)", flush=True)
     if args.open:
-        import webbrowser
+        import webbrowser  # start-up: webbrowser imports subprocess (about 5 ms); every CLI start loads this module
 
         webbrowser.open(srv.url)
     try:

@@ -4,7 +4,10 @@ from __future__ import annotations
 import json
 import sys
 
+from ..diagnostics import Diagnostic, SpecError
+from ..loader import load_file
 from ..markup import user_text
+from ..validation import parse_document
 from . import add_format
 
 
@@ -18,10 +21,6 @@ def register(sub):
 
 def _parse(path: str):
     """(spec or None, located diagnostics); a spec of another kind is a diagnostic at its kind."""
-    from ..diagnostics import Diagnostic, SpecError
-    from ..loader import load_file
-    from ..validation import parse_document
-
     try:
         doc = load_file(path)
         spec, diags = parse_document(doc)
@@ -34,7 +33,7 @@ def _parse(path: str):
 
 
 def run(args) -> int:
-    from ..tables import shapes_table
+    from ..tables import shapes_table  # start-up: tables loads the cnn layers, which validate of other kinds skips
 
     status, docs = 0, []
     for path in args.specs:

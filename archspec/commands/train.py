@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import sys
 
+from ..diagnostics import SpecError
+from ..extras import need
 from . import int_in
 
 
@@ -43,7 +45,7 @@ def register(sub):
 
 def usage(args) -> str | None:
     """A usage problem with the flags, or None."""
-    from ..training.distributed import World
+    from ..training.distributed import World  # training.distributed imports torch
 
     if args.spec is None and args.resume is None:
         return "give a SPEC file (or --resume RUNDIR)"
@@ -55,21 +57,19 @@ def usage(args) -> str | None:
 
 
 def run(args) -> int:
-    from ..extras import need
-
     problem = usage(args)
     if problem:
         print(f"archspec train: {problem}", file=sys.stderr)
         return 2
     need("torch")
+    # the trainer imports torch: after need() so that a missing torch is a MissingExtra
     from ..training.distributed import DEFAULT_TIMEOUT, Quiet, World
     from ..training.loop import Console
     from ..training.resolve import OverrideError
-    from ..diagnostics import SpecError
     from ..training.session import RunError, train
 
     if args.nproc is not None or args.max_restarts:
-        from ..training.launch import launch
+        from ..training.launch import launch  # the launcher only for --nproc/--max-restarts
 
         return launch(args)
     world = World.from_env()

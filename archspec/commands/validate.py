@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import sys
 
+from ..diagnostics import reports_json
+from ..validation import check_file, spec_files
 from . import add_format
 
 
@@ -17,9 +19,6 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..diagnostics import reports_json
-    from ..validation import check_file, spec_files
-
     files = spec_files(args.paths)
     missing = [str(f) for f in files if not f.exists()]
     if missing:
@@ -31,7 +30,7 @@ def run(args) -> int:
     reports = [check_file(f) for f in files]
     fixes = {}
     if args.suggest:
-        from ..design.repair import report_suggestions
+        from ..design.repair import report_suggestions  # only with --suggest: the design search loads on use
 
         fixes = {r.file: report_suggestions(r) for r in reports}
     if args.format == "json":

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..cnn.rules import Bounds, count_breaks
 from ..diagnostics import Diagnostic, SpecError
 from ..limits import DESIGN_CHOICES, DESIGN_VALUES
 
@@ -42,8 +43,6 @@ class Caps:
 
 def _top(rule, fallback: int) -> int:
     """The largest number a rule allows (an exact value, a max, an in: list), else ``fallback``."""
-    from ..cnn.rules import Bounds
-
     if rule is None:
         return fallback
     if isinstance(rule, Bounds):
@@ -69,8 +68,6 @@ def counts(type_name: str, rule, default: tuple, notes: list, side: int, path: t
     """How many layers of a type a design may have (``default`` (lo, hi) where the rules give no max); a count
     whose layers could not all be searched on even one size per layer (count x input side > the layer-choice
     budget) is refused at its rule."""
-    from ..cnn.rules import Bounds, count_breaks
-
     lo, hi = default
     if rule is None:
         notes.append(f"no count rule for {type_name}: searching {lo}..{hi}")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from ..diagnostics import Diagnostic
 from .moves import Space, too_large  # noqa: F401 (too_large: also from here)
+from .top import top
 
 
 @dataclass
@@ -93,8 +94,6 @@ def why_empty(space: Space) -> Diagnostic:
         return Diagnostic("design-impossible", f"with {space.describe()}, {what} the {_dims(th, tw)} the rule "
                           f"{rule} asks for (input {_dims(h0, w0)})", where + (rule,), hint=hint)
     if space.max_params is not None:
-        from .top import top
-
         unbounded = Space(space.input, space.convs, space.pools, space.plans, space.activation, space.head,
                           space.target, None, where=where)
         best = top(unbounded, 1, "params")

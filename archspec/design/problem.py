@@ -8,9 +8,10 @@ from pathlib import Path as FsPath
 from pydantic import ValidationError, create_model
 
 from ..diagnostics import Diagnostic, SpecError
-from ..kinds import fact
+from ..kinds import fact, model_for
 from ..loader import Document, SourceMap, load_file, load_text
 from ..model_errors import pydantic_diagnostics
+from ..validation import parse_document
 from ..cnn.search import SearchConfig
 from .moves import Space
 from .space import build_space
@@ -70,9 +71,6 @@ def _search(doc: Document, data, owner) -> SearchConfig:
 
 def from_document(doc: Document) -> Problem:
     """Parse with the kind's own model (so every spec error reads as in ``validate``)."""
-    from ..kinds import model_for
-    from ..validation import parse_document
-
     kind = doc.data.get("kind")
     if fact(kind, "design") is None:  # archspec/kinds.py: cnn (a student's attempt) and rules
         _fail(doc, "design-kind", f"archspec design reads a cnn spec or a rules file, not kind {kind!r}",

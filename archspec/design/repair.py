@@ -18,10 +18,13 @@ from ..cnn.shapes import infer, layer_names
 from ..kinds import fact
 from ..diagnostics import SpecError
 from ..limits import REPAIR_LAYERS, REPAIR_WORK
+from ..loader import load_file
 from ..tables import dims
+from ..validation import check_text
 from ..cnn.search import SearchConfig
 from .moves import ACTIVATIONS, POOL_TYPES, SEARCHED
 from .space import build_space
+from .write import spec_yaml
 
 MAX_EDITS = 2
 
@@ -152,8 +155,6 @@ def _conflict(edits) -> bool:
 
 def _raw(spec) -> dict:
     """The spec's own top-level mapping (to keep its constraints, train... as written)."""
-    from ..loader import load_file
-
     if FsPath(spec.file).is_file():
         return dict(load_file(spec.file).data)
     return spec.model_dump(by_alias=True, exclude_none=True, exclude_defaults=True)
@@ -169,9 +170,6 @@ def _outcome(rules, report) -> str:
 
 def suggest(spec, limit: int = 5, search: SearchConfig | None = None) -> list[Suggestion]:
     """Verified repairs of an invalid cnn spec with design rules, smallest first (none if it is valid)."""
-    from .write import spec_yaml
-    from ..validation import check_text
-
     rules = spec.rules() if hasattr(spec, "rules") else None
     if rules is None or len(spec.input) != 3 or len(spec.layers) > REPAIR_LAYERS or not spec.check():
         return []

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from ..cnn.shapes import ShapeReport, infer
 from .moves import METRICS, Space
+from .write import layer_dict
 
 
 @dataclass
@@ -47,8 +48,6 @@ class Design:
         return getattr(self, name)
 
     def to_json(self) -> dict:
-        from .write import layer_dict
-
         return {"rank": self.rank, "params": self.params, "macs": self.macs, "memory": self.memory,
                 "depth": self.depth, "layers": [layer_dict(x) for x in self.layers],
                 "shapes": [list(x.output) for x in self.report.layers]}

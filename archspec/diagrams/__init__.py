@@ -6,6 +6,8 @@ DOT text needs only the Python ``graphviz`` package, images need its ``dot``.
 from __future__ import annotations
 
 from ..diagnostics import ArchspecError
+from ..kinds import capability
+from .output import GraphvizMissing, image
 
 LAYOUTS = ("LR", "TB")
 # each kind's drawer takes the ones that apply
@@ -27,8 +29,7 @@ def render(spec, **options):
     Raises SpecError for an invalid spec, RenderError for a drawing that cannot be made, TypeError for an
     option none of them takes (a typo such as ``grad=True`` would otherwise be ignored).
     """
-    from ..kinds import capability
-    from ..specbase import SpecBase
+    from ..specbase import SpecBase  # specbase loads pydantic's models (about 85 ms): not when the CLI starts
 
     if not isinstance(spec, SpecBase):
         raise TypeError(f"archspec.diagrams.render() draws a loaded spec, not {type(spec).__name__}; "
@@ -52,8 +53,6 @@ def render(spec, **options):
 
 def mimebundle(spec, include=None, exclude=None) -> dict:
     """Jupyter display data: the SVG diagram, or a one-line note when Graphviz is missing."""
-    from .output import GraphvizMissing, image
-
     bundle = {"text/plain": repr(spec)}
     try:
         bundle["image/svg+xml"] = image(render(spec), "svg").decode("utf-8")

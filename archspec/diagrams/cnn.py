@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 
 from ..cnn.base import dims
+from ..cnn.layers import BY_TYPE
+from ..cnn.rules import rule_text
 from ..specbase import pair
 from . import blocks
 from .dot import Ids, b, digraph, font, html, rows, text, wrapped
@@ -181,9 +183,6 @@ def _box(members, problems, layout, fails_here):
 
 def _rules_lines(rules) -> list[str]:
     """The constraints block as one line per layer type (or shape rule)."""
-    from ..cnn.layers import BY_TYPE
-    from ..cnn.rules import rule_text
-
     if rules is None:
         return []
     out = []

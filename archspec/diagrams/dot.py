@@ -87,7 +87,7 @@ class Ids:
 def digraph(title: str, rankdir: str, kind: str, subtitle=None, align: str = "CENTER"):
     """An empty graphviz.Digraph with the house style and an escaped title on top; ``subtitle``
     (a line or a list of lines, plain text) goes under it in grey, aligned by ``align``."""
-    import graphviz
+    import graphviz  # graphviz only to draw: the text helpers above need nothing
 
     g = graphviz.Digraph(name=_NOT_ID.sub("_", kind) or "archspec")
     lines = [subtitle] if isinstance(subtitle, str) else list(subtitle or [])

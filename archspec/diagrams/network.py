@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..equations.activations import ACTIVATIONS
+from ..equations.backprop import backward, jacobian
+from ..equations.forward_pass import run, target_list
+from . import RenderError
 from .dot import Ids, b, digraph, font, html, number, rows, text
 
 SYMBOL_OVERRIDES = {"identity": "linear"}  # 'id' reads oddly on a diagram
@@ -25,10 +29,6 @@ def symbol(activation: str) -> str:
     """'sigmoid' -> 'σ', 'relu' -> 'ReLU' (the equations front end's table), else the name."""
     if activation in SYMBOL_OVERRIDES:
         return SYMBOL_OVERRIDES[activation]
-    try:
-        from ..equations.activations import ACTIVATIONS
-    except ImportError:  # pragma: no cover - the front end ships with archspec
-        return activation
     return ACTIVATIONS[activation].symbol if activation in ACTIVATIONS else activation
 
 
@@ -169,10 +169,6 @@ def draw(graph, run: RunValues | None = None, layout: str = "LR", title: str | N
 
 def run_values(spec, values: bool, grads: bool) -> RunValues:
     """The values an equations spec gives, plus its forward pass (``values``) and gradients (``grads``)."""
-    from ..equations.backprop import backward, jacobian
-    from ..equations.forward_pass import run, target_list
-    from . import RenderError
-
     net, given = spec.network(), spec.values()
     out = RunValues(params={k: v for k, v in given.items() if v is not None and k not in net.inputs},
                     inputs={k: given[k] for k in net.inputs if given.get(k) is not None}, pre=dict(net.pre))

@@ -1,6 +1,7 @@
 """Writing diagrams: the format from the file extension, images via Graphviz's ``dot``."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from ..diagnostics import ArchspecError
@@ -33,7 +34,7 @@ def format_for(path: str, override: str | None = None) -> str | None:
 def image(graph, fmt: str, timeout: float | None = None) -> bytes:
     """The diagram as bytes in ``fmt``: DOT text needs nothing, other formats run ``dot`` (``timeout``: at most
     that many seconds, else RenderFailed; ``archspec serve`` draws untrusted text)."""
-    import graphviz
+    import graphviz  # graphviz only to draw: this module loads with every CLI command (render's --format)
 
     if fmt == "dot":
         return graph.source.encode("utf-8")
@@ -50,7 +51,7 @@ def image(graph, fmt: str, timeout: float | None = None) -> bytes:
 
 def _dot(source: str, fmt: str, timeout: float) -> bytes:
     """``dot -Tfmt`` on DOT text, stopped after ``timeout`` seconds."""
-    import subprocess
+    import subprocess  # start-up: subprocess (about 5 ms) only to run dot; this module loads with every CLI command
 
     try:
         done = subprocess.run(["dot", f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True, timeout=timeout)
@@ -65,8 +66,6 @@ def _dot(source: str, fmt: str, timeout: float) -> bytes:
 
 def write(graph, target: str, fmt: str) -> None:
     """Write the diagram to ``target`` ('-' = stdout, DOT or image bytes)."""
-    import sys
-
     data = image(graph, fmt)
     if target == "-":
         sys.stdout.write(data.decode("utf-8")) if fmt in ("dot", "svg") else sys.stdout.buffer.write(data)

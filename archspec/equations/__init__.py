@@ -9,10 +9,11 @@ For back ends (diagrams) that show values beside the graph::
 """
 from __future__ import annotations
 
+from .backprop import backward
+from .forward_pass import run, with_activation
+
 
 def _first(spec, activation=None):
-    from .forward_pass import run, with_activation
-
     if not spec.numeric():
         return None, None
     net = with_activation(spec.network(), activation)
@@ -27,8 +28,6 @@ def forward(spec, activation: str | None = None) -> dict | None:
 
 def gradients(spec, activation: str | None = None) -> dict | None:
     """weight or bias name -> dl/dw at the spec's values (None without values or targets)."""
-    from .backprop import backward
-
     net, p = _first(spec, activation)
     b = backward(net, p, spec.targets, spec.loss) if p else None
     return dict(b.grad) if b else None

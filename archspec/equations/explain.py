@@ -15,6 +15,7 @@ from .chain import delta_expr, delta_symbol, dl_dy, gradient_terms, gradient_via
 from .document import Label, formula, local_derivative, name, partial, to_document
 from .expr import Call, Expr, Mul, Num, Sym, add, children, evaluate, substitute
 from .activations import FUNCTIONS
+from .backprop import derivative
 from .derivation_blocks import delta_blocks, delta_intro, factor_blocks
 from .derive import to_json as derivations_json
 from .forward_pass import Pass
@@ -259,8 +260,6 @@ def compare(spec, sol: Solution, steps: int) -> list:
     if sol.first is None:
         return blocks + [Para(["Without values only the formulas change: every hidden ", formula("g'"), " becomes ",
                                Label(act.symbol + "'", act.latex + "'"), "."])]
-    from .backprop import derivative
-
     rows = []
     for h in sol.net.hidden():
         z = sol.net.pre[h.id]
@@ -281,8 +280,6 @@ def compare(spec, sol: Solution, steps: int) -> list:
 
 def dead_units(sol: Solution) -> list[list]:
     """A remark (Para pieces) for every hidden unit whose local derivative is 0 (a ReLU with z <= 0)."""
-    from .backprop import derivative
-
     notes = []
     for h in sol.net.hidden():
         if derivative(h.attrs["activation"], sol.first.z[h.id]) != 0:

@@ -22,6 +22,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from ..diagnostics import did_you_mean
 from .activations import ACTIVATIONS, canonical
 from .expr import Add, Call, Div, Expr, Mul, Neg, Num, Sub, Sym
 
@@ -217,8 +218,6 @@ class _Parser:
     def call(self, name: Token) -> Expr:
         fn = canonical(name.text)
         if fn is None:
-            from ..diagnostics import did_you_mean
-
             known = sorted(ACTIVATIONS)
             raise ParseError("unknown-function", f"unknown function '{name.text}'", name.offset,
                              did_you_mean(name.text, known) or f"known functions: {', '.join(known)}")

@@ -12,10 +12,11 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import Field, FiniteFloat
 
-from ..diagnostics import Diagnostic, did_you_mean, errors
+from ..diagnostics import Diagnostic, SpecError, did_you_mean, errors
 from ..limits import NEURONS
 from ..specbase import SpecBase, Strict
 from ..train_config import EquationTrain
+from .backprop import numeric_problem
 from .lower import Network, lower
 from .names import ROLES, Located, classify
 from .parser import ParseError, parse_equation
@@ -96,8 +97,6 @@ class EquationsSpec(SpecBase):
 
     def network(self) -> Network:
         """The lowered network (raises SpecError if the equations are broken)."""
-        from ..diagnostics import SpecError
-
         net, problems = self._analysis
         if net is None:
             raise SpecError(problems, self.file)
@@ -152,6 +151,7 @@ class EquationsSpec(SpecBase):
         if self.train is not None:
             out += self.train.check(net)
         if self.answers is not None:
+            # only for an answers: block: archspec.answers loads the results tables and with them the cnn layers
             from .answers import key_diagnostics
 
             out += key_diagnostics(self, net)
@@ -187,8 +187,6 @@ class EquationsSpec(SpecBase):
 
     def _check_range(self, net: Network) -> list[Diagnostic]:
         """The given values must give finite numbers: no overflow, no saturated sigmoid under a log."""
-        from .backprop import numeric_problem
-
         why = numeric_problem(net, self.values(), self.targets, self.loss)
         if why is None:
             return []

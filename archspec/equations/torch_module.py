@@ -4,6 +4,7 @@ from __future__ import annotations
 from ..extras import need
 from ..kinds import resolve
 from .activations import ACTIVATIONS
+from .forward_pass import with_activation
 
 
 def identity(x):
@@ -14,7 +15,6 @@ def build(spec, activation: str | None = None, dtype=None):
     """A module mapping a (batch, inputs) tensor, columns in ``spec.network().inputs`` order, to
     (batch, outputs). Parameters start at the spec's values; missing ones are drawn from U(-0.5, 0.5)."""
     torch = need("torch")
-    from .forward_pass import with_activation
 
     net = with_activation(spec.network(), activation)
     given = spec.declared()["values"]

@@ -80,7 +80,7 @@ def _edge_label(step: Step) -> str:
 
 def render(spec, cell=None, layout: str = "LR", **_options):
     """graphviz.Digraph of the maps (deterministic DOT); ``cell`` (1-based) highlights a receptive field."""
-    import graphviz
+    import graphviz  # graphviz only to draw
 
     steps = run(spec)
     names = _names(len(steps))

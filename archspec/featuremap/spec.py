@@ -110,7 +110,7 @@ class FeatureMapSpec(SpecBase):
 
     def lower(self):
         """IR: the input map, then one node per operation."""
-        from ..ir import Edge, Graph, Node
+        from ..ir import Edge, Graph, Node  # validate never lowers: the IR loads for the back ends only
 
         nodes = [Node("input", "input", attrs={"size": size(self.input_map())}, path=("input",))]
         for i, (op, base) in enumerate(self.steps()):

@@ -6,11 +6,11 @@ is built from ``frontend/`` (CodeMirror 6, esbuild) and shipped here so nothing 
 """
 from __future__ import annotations
 
+from .documents import Workspace
+from .server import Server
+
 
 def make_server(target=None, host: str = "127.0.0.1", port: int = 0):
     """A ready (not yet serving) server for a spec file, a folder of specs or (None) the built-in examples;
     ``port=0`` picks a free port (``.url`` says which). Call ``serve_forever()`` on it, in a thread if need be."""
-    from .documents import Workspace
-    from .server import Server
-
     return Server(Workspace(target), host, port)

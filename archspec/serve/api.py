@@ -5,7 +5,10 @@ Every answer is a plain dict ready for JSON; nothing here knows about HTTP (``se
 from __future__ import annotations
 
 from ..diagnostics import ArchspecError, errors
+from ..diagrams import LAYOUTS, RenderError, render
+from ..diagrams.output import GraphvizMissing, RenderFailed, image
 from ..kinds import capability, fact
+from ..validation import check_text
 
 DOT_TIMEOUT = 10.0  # seconds: a spec of thousands of layers still draws; a pathological graph is stopped
 RULE_CODES = ("rule-",)  # diagnostics of design rules, which `validate --suggest` repairs
@@ -20,8 +23,6 @@ def check(text: str, file: str = "<spec>", grads: bool = False, layout: str | No
     show dl/dw; ``layout`` "LR" or "TB" (else the kind's default). ``file`` resolves relative paths in the
     spec (``constraints: ../rules/x.yaml``).
     """
-    from ..validation import check_text
-
     report = check_text(text, file)
     spec, notes = report.spec, []
     out = {"kind": getattr(spec, "kind", None), "diagnostics": [_diagnostic(d) for d in report.diagnostics],
@@ -42,7 +43,7 @@ def _suggestions(report) -> list[str]:
     """`validate --suggest`'s repairs when a cnn breaks its design rules, else []."""
     if not any(d.code.startswith(RULE_CODES) for d in errors(report.diagnostics)):
         return []
-    from ..design.repair import report_suggestions
+    from ..design.repair import report_suggestions  # the design search loads only for a spec that needs it
 
     return report_suggestions(report) or []
 
@@ -58,8 +59,6 @@ def _shapes(spec, notes: list) -> dict | None:
 def _options(spec, grads: bool, layout: str | None) -> list[dict]:
     """Render options to try, best first: equations show their values (and dl/dw on request) when they have
     them, and fall back to the bare network when they do not."""
-    from ..diagrams import LAYOUTS
-
     base = {"layout": layout} if layout in LAYOUTS else {}
     takes = fact(spec.kind, "render_options", ())  # equations draw forward values (and gradients) when they can
     tries = [{"values": True, "grads": grads}, {}] if "values" in takes else [{}]
@@ -67,9 +66,6 @@ def _options(spec, grads: bool, layout: str | None) -> list[dict]:
 
 
 def _svg(spec, report, tries: list[dict], notes: list) -> str | None:
-    from ..diagrams import RenderError, render
-    from ..diagrams.output import GraphvizMissing, RenderFailed, image
-
     if capability(spec.kind, "render") is None:
         notes.append(f"kind '{spec.kind}' has no diagram")
         return None
@@ -99,8 +95,6 @@ def _inline(svg: str) -> str:
 
 def solution(text: str, file: str = "<spec>") -> dict:
     """``{"markdown": the worked solution}`` (as ``explain``), or ``{"markdown": null, "error": why}``."""
-    from ..validation import check_text
-
     report = check_text(text, file)
     if not report.valid:
         return {"markdown": None, "error": "the spec has errors: fix them to get its worked solution"}

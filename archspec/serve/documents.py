@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..diagnostics import ArchspecError
+from ..validation import spec_files
 
 REPO = Path(__file__).resolve().parents[2]
 BUILT_IN = ("specs/seed", "specs/examples")  # the menu when no SPEC is given (a source checkout has them)
@@ -53,8 +54,6 @@ class Workspace:
     """The documents of one server and the lock that makes check-then-write of a save atomic."""
 
     def __init__(self, target: str | os.PathLike | None = None):
-        from ..validation import spec_files
-
         self._lock = threading.Lock()
         if target is None:
             found = [(f"{folder}/{p.name}", p) for folder in BUILT_IN for p in spec_files([REPO / folder])]

@@ -5,6 +5,12 @@ kind that can become a module (cnn, equations) is built the same way.
 """
 from __future__ import annotations
 
+from ..diagnostics import Diagnostic, SpecError
+from ..extras import need
+from ..kinds import capability
+from ..loader import load_file
+from ..validation import load
+
 
 def build(spec):
     """An ``nn.Module`` for a valid spec (a loaded spec, a path or YAML text); layer names become module names.
@@ -13,11 +19,6 @@ def build(spec):
 
     >>> model = build("specs/examples/digits-cnn.yaml")   # doctest: +SKIP
     """
-    from ..extras import need
-    from ..diagnostics import Diagnostic
-    from ..kinds import capability
-    from ..validation import load
-
     spec = load(spec)
     need("torch")
     make = capability(spec.kind, "build")
@@ -29,9 +30,6 @@ def build(spec):
 
 def located_error(spec, *diagnostics):
     """A SpecError whose diagnostics point at the spec file's line and column (re-read for its source map)."""
-    from ..diagnostics import SpecError
-    from ..loader import load_file
-
     try:
         source = load_file(spec.file).source
         diagnostics = [source.place(d) for d in diagnostics]

@@ -3,28 +3,28 @@ ONNX export (checked by onnx.checker) with the trained run's classes and normali
 from __future__ import annotations
 
 import contextlib
+import importlib.util
+import json
+import math
 import os
 import sys
+import warnings
 
 from ..extras import need
+from ..tables import human
+from .cnn_table import torch_dims
 
 
 def example_input(spec, batch: int = 1):
     """A zero batch in PyTorch's layout: N x C x H x W for image specs, N x features for flat ones."""
     import torch  # function-level: the [train] extra
 
-    from .cnn_table import torch_dims
-
     return torch.zeros(batch, *torch_dims(spec.input_shape))
 
 
 def summary(model, spec) -> str:
     """torchinfo's table (a real forward pass of one zero image), or a line saying why there is none."""
-    import math
-    import warnings
-
-    from ..tables import human
-    from .torch_cnn import physical_memory
+    from .torch_cnn import physical_memory  # torch_cnn imports torch (and tests patch physical_memory there)
 
     torchinfo = need("torchinfo")
     report, memory = spec.shapes(), physical_memory()
@@ -80,10 +80,7 @@ def _exporter_message(exc: Exception) -> str:
 def export_onnx(model, spec, path: str, trained: dict | None = None) -> None:
     """ONNX with input 'image' and output 'logits', batch axis dynamic; checked by onnx.checker. ``trained``
     (the weights file's metadata) adds what a consumer needs beside the graph: classes and normalisation."""
-    import importlib.util
-    import warnings
-
-    import torch
+    import torch  # function-level: the [train] extra
 
     onnx = need("onnx")
     model.eval()
@@ -109,8 +106,6 @@ def export_onnx(model, spec, path: str, trained: dict | None = None) -> None:
 
 def onnx_props(spec, trained: dict) -> dict[str, str]:
     """ONNX metadata of a trained network: the model sees normalised pixels, not raw ones."""
-    import json
-
     return {"archspec.spec": spec.title, "archspec.classes": json.dumps(trained["classes"]),
             "archspec.mean": json.dumps(trained["mean"]), "archspec.std": json.dumps(trained["std"]),
             "archspec.preprocess": "image N x C x H x W, float: (pixel / 255 - mean[c]) / std[c]; "
