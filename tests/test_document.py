@@ -34,6 +34,11 @@ def test_markdown_escapes_a_specs_text_and_joins_chains_into_one_list():
     assert md.endswith("1. **fc**\n   - N: 4")
 
 
+def test_a_pipe_in_a_specs_text_is_escaped_once_in_a_markdown_table():
+    md = write(Document([Table(["layer"], [[User("a|b")], [User("c\\|")]])]), "markdown")
+    assert md.splitlines()[2:] == ["| a\\|b |", "| c\\\\\\| |"]  # a\|b; c, an escaped backslash, an escaped pipe
+
+
 def test_text_has_no_markup_and_underlines_headings():
     text = write(_doc(), "text")
     title = "a <b> & c_d: worked"

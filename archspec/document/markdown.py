@@ -57,8 +57,12 @@ class Markdown:
         body = [[str(i + 1)] + [c.text for c in row] for i, row in enumerate(b.rows)]
         return table(headers, body, self.fmt, right=set(range(width + 1)))
 
+    def cell(self, c) -> str:
+        """A table cell: archspec.tables.table escapes its '|' (a spec's text comes escaped already: once only)."""
+        return self.run(c).replace("\\|", "|") if self.fmt == "markdown" else self.run(c)
+
     def table(self, b) -> str:
-        return table([self.run(h) for h in b.headers], [[self.run(c) for c in r] for r in b.rows], self.fmt, b.right)
+        return table([self.cell(h) for h in b.headers], [[self.cell(c) for c in r] for r in b.rows], self.fmt, b.right)
 
     def steps(self, b) -> str:
         return "\n".join(f"{i}. " + self.run(s.head) + "".join("\n   - " + self.run(d) for d in s.details)
