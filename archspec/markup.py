@@ -16,6 +16,12 @@ def markdown_text(text: str) -> str:
     return "".join(MARKDOWN.get(ch, ch) for ch in text)
 
 
+def markdown_cell(text: str) -> str:
+    """``text`` as literal characters in a Markdown table cell: as ``markdown_text``, but its '|' is left to the
+    table (``archspec.tables.table`` escapes every '|' of a cell), so that it is escaped once."""
+    return markdown_text(text).replace("\\|", "|")
+
+
 def user_text(text: str, fmt: str) -> str:
     """User text as it goes into output of format ``fmt`` (escaped for Markdown; other formats escape later)."""
     return markdown_text(text) if fmt == "markdown" else text

@@ -4,6 +4,7 @@ from __future__ import annotations
 import unicodedata
 
 from .cnn.shapes import ShapeReport, dims, grouped  # dims, grouped: re-exported for presenters
+from .markup import markdown_cell
 
 
 def shown_width(text: str) -> int:
@@ -99,6 +100,11 @@ def shapes_rows(report: ShapeReport, collapse: bool = False) -> tuple[list, list
     return headers, rows, right
 
 
+def name_columns(report: ShapeReport) -> set[int]:
+    """The columns of ``shapes_rows`` that hold the spec's own names (layer, and from: in a graph)."""
+    return {1, 3} if report.graph else {1}
+
+
 def shapes_foot(report: ShapeReport) -> str:
     """The line under the shape table: totals, activation memory, and why inference stopped (if it did)."""
     foot = (f"params {report.params:,} ({human(report.params * 4)}B as float32), MACs {report.macs:,} "
@@ -114,5 +120,8 @@ def shapes_foot(report: ShapeReport) -> str:
 def shapes_table(report: ShapeReport, fmt: str = "text", title: str | None = None, collapse: bool = False) -> str:
     """The shape table and its foot line, under a heading when ``title`` is given."""
     headers, rows, right = shapes_rows(report, collapse)
+    if fmt == "markdown":  # the spec's names as literal text (a layer may be named <script>)
+        names = name_columns(report)
+        rows = [[markdown_cell(str(c)) if i in names else c for i, c in enumerate(r)] for r in rows]
     head = f"## {title}\n\n" if title and fmt == "markdown" else (f"{title}\n" if title else "")
     return head + table(headers, rows, fmt, right=right) + "\n\n" + shapes_foot(report)

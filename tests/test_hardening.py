@@ -211,3 +211,15 @@ def test_an_equations_network_too_deep_to_write_out_is_refused(cli, tmp_path):
     path.write_text(f"kind: equations\nname: deep\nequations:\n{eqs}inputs: {{x1: 0.5}}\n")
     r = cli("validate", path)
     assert r.code == 1 and f"{path}:4:3: error[too-many-neurons]: the equations make {n} neurons" in r.out, r.out
+
+
+def test_layer_names_are_literal_text_in_markdown(cli, tmp_path):
+    """A layer may be named <script>: explain and shapes write it as text in Markdown, and a '|' in it is
+    escaped once (the table escapes it; the name's own escaping leaves it to the table)."""
+    spec = tmp_path / "names.yaml"
+    spec.write_text("kind: cnn\ninput: [4]\nlayers:\n  - {type: linear, out_features: 2, name: '<script>a|b'}\n"
+                    "  - {type: relu, from: '<script>a|b'}\n")
+    for argv in (("explain", spec), ("shapes", spec, "--format", "markdown")):
+        r = cli(*argv)
+        assert r.code == 0 and "<script>" not in r.out and "&lt;script&gt;a\\|b" in r.out, r.out
+        assert "a\\\\|b" not in r.out

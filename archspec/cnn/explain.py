@@ -5,7 +5,7 @@ import json
 
 from ..document import Code, Document, Heading, Math, Para, Step, Steps, Strong, Table, User, write
 from ..document.data import to_json
-from ..tables import dims, grouped, human, shapes_foot, shapes_rows
+from ..tables import dims, grouped, human, name_columns, shapes_foot, shapes_rows
 
 RULE = "out = floor((in - k + 2p) / s) + 1"
 MERGE_RULES = ("Merges: add needs inputs of one shape and keeps it; concat needs equal H and W and adds up the "
@@ -36,7 +36,7 @@ def _step(report, x) -> Step:
 
 def document(spec, report) -> Document:
     headers, rows, right = shapes_rows(report)
-    names = {1, 3} if report.graph else {1}  # the layer and from columns hold the spec's names
+    names = name_columns(report)
     return Document([
         Heading([User(spec.title), ": shapes, step by step"], 1),
         Para(["Output size of a convolution or pooling window (PyTorch rounds down unless ceil_mode): ", Code(RULE),

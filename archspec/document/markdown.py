@@ -5,7 +5,7 @@ layout without Markdown's marks.
 """
 from __future__ import annotations
 
-from ..markup import markdown_text
+from ..markup import markdown_cell, markdown_text
 from ..tables import table
 from .blocks import Chain, Code, Document, Math, Strong, User, pieces
 
@@ -58,8 +58,10 @@ class Markdown:
         return table(headers, body, self.fmt, right=set(range(width + 1)))
 
     def cell(self, c) -> str:
-        """A table cell: archspec.tables.table escapes its '|' (a spec's text comes escaped already: once only)."""
-        return self.run(c).replace("\\|", "|") if self.fmt == "markdown" else self.run(c)
+        """A table cell (archspec.tables.table escapes its '|'; a spec's text goes in as markdown_cell)."""
+        if self.fmt != "markdown":
+            return self.run(c)
+        return "".join(markdown_cell(p.text) if isinstance(p, User) else self.piece(p) for p in pieces(c))
 
     def table(self, b) -> str:
         return table([self.cell(h) for h in b.headers], [[self.cell(c) for c in r] for r in b.rows], self.fmt, b.right)
