@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from timing import timed, wall
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -71,24 +71,6 @@ def naive(problem):
     return seen, found, sorted((-p, -m) for p, m in best)
 
 
-def timed(fn, runs: int = 5):
-    times, out = [], None
-    for _ in range(runs):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), out
-
-
-def wall(args, runs: int = 5) -> float:
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "archspec", *args], capture_output=True, check=True)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
 def main():
     from archspec.design import count, load_problem, top
 
@@ -96,10 +78,10 @@ def main():
     t_top, designs = timed(lambda: top(load_problem(Q6).space, 10, "params"))
     print(f"archspec count:           {t_count * 1000:8.1f} ms   ({n:,} designs)")
     print(f"archspec top 10 (params): {t_top * 1000:8.1f} ms")
-    cli_count = wall(["design", str(Q6), "--count"])
+    cli_count = wall([sys.executable, "-m", "archspec", "design", str(Q6), "--count"], 5)
     print(f"archspec design --count   (CLI, wall incl. interpreter start): {cli_count:.2f} s")
     print(f"archspec design --top 10  (CLI, wall incl. interpreter start): "
-          f"{wall(['design', str(Q6), '--top', '10']):.2f} s")
+          f"{wall([sys.executable, '-m', 'archspec', 'design', str(Q6), '--top', '10'], 5):.2f} s")
     t = time.perf_counter()
     seen, found, best = naive(load_problem(Q6))  # once: it takes ~half a minute
     t_naive = time.perf_counter() - t

@@ -5,27 +5,13 @@ of it beside `python -c "import torch"`, side by side in one run.
 """
 from __future__ import annotations
 
-import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+from timing import median_time, wall
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "specs" / "examples" / "resnet18.yaml"
-
-
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
-def wall(cmd: list[str], repeat: int = 7) -> float:
-    return best(lambda: subprocess.run(cmd, check=True, capture_output=True), repeat)
 
 
 def main() -> None:
@@ -36,10 +22,10 @@ def main() -> None:
     from archspec.torchbuild.cnn_table import torch_dims
 
     spec = archspec.load(SPEC)
-    ours = best(lambda: spec.shapes(), 50)
+    ours = median_time(lambda: spec.shapes(), 50)
     model = archspec.build(spec).eval()
     x = torch.zeros(1, *torch_dims(spec.input_shape))
-    theirs = best(lambda: torchinfo.summary(model, input_data=x, verbose=0, device="cpu"), 5)
+    theirs = median_time(lambda: torchinfo.summary(model, input_data=x, verbose=0, device="cpu"), 5)
     print(f"shapes of resnet18 (in-process): archspec {ours * 1e3:.2f} ms, torchinfo.summary {theirs * 1e3:.0f} ms "
           f"({theirs / ours:,.0f}x)")
     validate = wall([sys.executable, "-m", "archspec", "validate", str(SPEC)])

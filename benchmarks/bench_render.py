@@ -10,24 +10,15 @@ Side by side, per spec (median of N runs):
 """
 from __future__ import annotations
 
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from timing import median_time
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = [ROOT / "specs" / "seed" / "q3b.yaml", ROOT / "specs" / "seed" / "q6-design.yaml"]
-
-
-def median_s(fn, n: int) -> float:
-    times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def main(n: int = 10) -> None:
@@ -40,12 +31,12 @@ def main(n: int = 10) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for path in SPECS:
             source = render(load(path)).source
-            full = median_s(lambda: image(render(load(path)), "svg"), n)
-            draw = median_s(lambda: render(load(path)).source, n)
-            dot = median_s(lambda: subprocess.run(["dot", "-Tsvg"], input=source.encode(), capture_output=True,
+            full = median_time(lambda: image(render(load(path)), "svg"), n)
+            draw = median_time(lambda: render(load(path)).source, n)
+            dot = median_time(lambda: subprocess.run(["dot", "-Tsvg"], input=source.encode(), capture_output=True,
                                                   check=True), n)
             out = str(Path(tmp) / "x.svg")
-            proc = median_s(lambda: subprocess.run([cli, "render", str(path), "-o", out], capture_output=True,
+            proc = median_time(lambda: subprocess.run([cli, "render", str(path), "-o", out], capture_output=True,
                                                    check=True), max(3, n // 3))
             print(f"{path.stem:<12} {full:>10.3f} {draw:>10.4f} {dot:>10.3f} {proc:>10.3f}")
 

@@ -7,23 +7,14 @@ analytic shape inference >= 1000x faster than torchinfo.summary (a real forward 
 """
 from __future__ import annotations
 
-import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+from timing import wall
+
 ROOT = Path(__file__).resolve().parent.parent
 Q5 = ROOT / "specs/seed/q5-architecture.yaml"
-
-
-def wall(cmd: list[str], runs: int = 7) -> float:
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, check=False)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def per_call(fn, min_time: float = 0.5) -> float:
@@ -37,11 +28,11 @@ def per_call(fn, min_time: float = 0.5) -> float:
 def main():
     py = sys.executable
     rows = [
-        ("archspec validate (1 spec, q5)", wall([py, "-m", "archspec", "validate", "-q", str(Q5)])),
+        ("archspec validate (1 spec, q5)", wall([py, "-m", "archspec", "validate", "-q", str(Q5)], check=False)),
         ("archspec validate (all of specs/)", wall([py, "-m", "archspec", "validate", "-q", str(ROOT / "specs/seed"),
-                                                   str(ROOT / "specs/examples")])),
-        ('python -c "import torch"', wall([py, "-c", "import torch"])),
-        ('python -c "pass" (interpreter start)', wall([py, "-c", "pass"])),
+                                                   str(ROOT / "specs/examples")], check=False)),
+        ('python -c "import torch"', wall([py, "-c", "import torch"], check=False)),
+        ('python -c "pass" (interpreter start)', wall([py, "-c", "pass"], check=False)),
     ]
     print("wall time, median of 7 runs (interpreter start included)")
     for name, t in rows:

@@ -116,3 +116,19 @@ def run_layers(input_shape, layers: list[dict], modules: dict | None = None, x=N
             values[layer_names[i]] = out
             shapes.append(_hwc(out))
     return shapes, params, values[layer_names[-1]]
+
+
+def compare(spec, layers: list[dict], refused: list, modules: dict | None = None, x=None):
+    """archspec's answer for ``layers`` against the oracle's: both refuse (None), or archspec's per-layer shapes
+    and parameter count equal torch's ((ShapeReport, torch's output)). ``refused``: archspec's diagnostics."""
+    try:
+        torch_shapes, torch_params, out = run_layers(spec.input, layers, modules, x)
+    except (RuntimeError, ValueError) as exc:
+        assert refused, f"torch refused ({exc}) but archspec accepted {layers}"
+        return None
+    assert not refused, f"archspec refused {[d.message for d in refused]} but torch gives {torch_shapes}"
+    report = spec.shapes()
+    shapes = [x.output for x in report.layers]
+    assert shapes == torch_shapes, f"archspec {shapes} != torch {torch_shapes} for {layers}"
+    assert report.params == torch_params, f"archspec {report.params:,} != torch {torch_params:,} parameters"
+    return report, out

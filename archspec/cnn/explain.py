@@ -1,10 +1,7 @@
 """Worked shape arithmetic for a CNN spec (``archspec explain`` on kind: cnn)."""
 from __future__ import annotations
 
-import json
-
-from ..document import Code, Document, Heading, Math, Para, Step, Steps, Strong, Table, User, write
-from ..document.data import to_json
+from ..document import Code, Document, Heading, Math, Para, Step, Steps, Strong, Table, User, explained
 from ..tables import dims, grouped, human, name_columns, shapes_foot, shapes_rows
 
 RULE = "out = floor((in - k + 2p) / s) + 1"
@@ -50,7 +47,4 @@ def document(spec, report) -> Document:
 
 def explain(spec, format: str = "markdown", **_options) -> str:
     report = spec.shapes()
-    doc = document(spec, report)
-    if format == "json":
-        return json.dumps({**report.to_json(), "document": to_json(doc)}, indent=2)
-    return write(doc, format)
+    return explained(document(spec, report), format, report.to_json)

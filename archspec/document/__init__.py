@@ -13,6 +13,8 @@ Blocks hold prose as pieces, never as marked-up strings:
 """
 from __future__ import annotations
 
+import json
+
 from . import data, latex, markdown, text
 from .blocks import (Block, Chain, Code, Document, Grid, Heading, Lines, Math, Note, Para, Piece, Step, Steps, Strong,
                      Table, User, pieces)
@@ -25,5 +27,13 @@ def write(doc: Document, fmt: str) -> str:
     return WRITERS[fmt](doc)
 
 
+def explained(doc: Document, fmt: str, values) -> str:
+    """``explain``'s output: in JSON the kind's computed values (``values()``, a dict) with the document under
+    ``document``; in any other format the document written."""
+    if fmt == "json":
+        return json.dumps({**values(), "document": data.to_json(doc)}, indent=2)
+    return write(doc, fmt)
+
+
 __all__ = ["Block", "Chain", "Code", "Document", "Grid", "Heading", "Lines", "Math", "Note", "Para", "Piece", "Step",
-           "Steps", "Strong", "Table", "User", "WRITERS", "pieces", "write"]
+           "Steps", "Strong", "Table", "User", "WRITERS", "explained", "pieces", "write"]

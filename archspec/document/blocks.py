@@ -99,9 +99,6 @@ class Document:
     blocks: list
     packages: tuple = ("amsmath",)  # what the LaTeX fragment needs (\usepackage)
 
-    def __add__(self, more: list) -> "Document":
-        return Document(self.blocks + list(more), self.packages)
-
 
 def pieces(cell) -> list:
     """A table cell or heading as a list of pieces."""

@@ -92,10 +92,11 @@ def _pieces(cell):
 
 CONVERT = {  # block type -> the block with its expressions and numbers as Math
     Heading: lambda b: replace(b, pieces=_pieces(b.pieces)),
-    Para: lambda b: Para(_pieces(b.pieces)),
-    Note: lambda b: Note(_pieces(b.pieces)),
+    Para: lambda b: replace(b, pieces=_pieces(b.pieces)),
+    Note: lambda b: replace(b, pieces=_pieces(b.pieces)),
     Chain: _piece,
-    Table: lambda b: Table([_pieces(h) for h in b.headers], [[_pieces(c) for c in r] for r in b.rows], b.right),
+    Table: lambda b: replace(b, headers=[_pieces(h) for h in b.headers],
+                             rows=[[_pieces(c) for c in r] for r in b.rows]),
 }
 
 

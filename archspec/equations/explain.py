@@ -6,10 +6,8 @@ error terms, updates, a second forward pass and the loss before and after;
 """
 from __future__ import annotations
 
-import json
 
-from ..document import Chain, Code, Heading, Para, Table, User, write
-from ..document.data import to_json as document_json
+from ..document import Chain, Code, Heading, Para, Table, User, explained
 from .activations import ACTIVATIONS, DEFINITIONS
 from .chain import delta_expr, delta_symbol, dl_dy, gradient_terms, gradient_via_deltas, unscored, update_expr
 from .document import Label, formula, local_derivative, name, partial, to_document
@@ -27,10 +25,7 @@ from .solve import Solution, solve, to_json
 def explain(spec, format: str = "markdown", steps: int = 1, activation: str | None = None, **_options) -> str:
     sol = solve(spec, steps, activation)
     doc = to_document(worked(spec, sol) + (compare(spec, sol, steps) if sol.activation else []))
-    if format == "json":
-        return json.dumps({**to_json(sol), "derivations": derivations_json(sol.net, sol.loss),
-                           "document": document_json(doc)}, indent=2)
-    return write(doc, format)
+    return explained(doc, format, lambda: {**to_json(sol), "derivations": derivations_json(sol.net, sol.loss)})
 
 
 # --- the sections ----------------------------------------------------------------------------------

@@ -6,12 +6,10 @@ indices are 1-based; numbers are exact (see ``maps.fmt``).
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Callable
 
-from ..document import Document, Grid, Heading, Lines, Math, Note, Para, User, write
-from ..document.data import to_json
+from ..document import Document, Grid, Heading, Lines, Math, Note, Para, User, explained
 from ..tables import formula_text, latex_escape
 from .compute import Cell, Step, run
 from .maps import fmt, json_number, nested, size
@@ -249,17 +247,17 @@ def _cells_json(step: Step) -> list[dict]:
             for cell in step.cells]
 
 
-def explain_json(spec) -> dict:
-    steps = run(spec)
+def explain_json(spec, steps: list[Step] | None = None) -> dict:
+    """The output and every cell's expression and value (``steps``: ``run(spec)`` when already computed)."""
+    steps = steps or run(spec)
     out = {"output": nested(steps[-1].output), "cells": _cells_json(steps[-1])}
     if len(steps) > 1:
         out["steps"] = [{"operation": s.op.type, "output": nested(s.output), "cells": _cells_json(s)} for s in steps]
     return out
 
 
-def document(spec) -> Document:
+def document(spec, steps: list[Step]) -> Document:
     """The worked solution: every step's grids, output size and cells."""
-    steps = run(spec)
     ops = " then ".join(OP_NAMES[s.op.type] for s in steps)
     blocks, noted = [Heading([User(spec.title), f": {ops}, worked solution"], 1)], []
     for step in steps:
@@ -268,7 +266,5 @@ def document(spec) -> Document:
 
 
 def explain(spec, format: str = "markdown", **_options) -> str:
-    doc = document(spec)
-    if format == "json":
-        return json.dumps({**explain_json(spec), "document": to_json(doc)}, indent=2)
-    return write(doc, format)
+    steps = run(spec)
+    return explained(document(spec, steps), format, lambda: explain_json(spec, steps))
